@@ -1,0 +1,1 @@
+//! Reads pcap and pcapng captures and extracts their TCP segments.

@@ -1,0 +1,1 @@
+//! A deterministic simulated network for the TCP engine.

@@ -1,0 +1,4 @@
+//! Cross-crate tests of the TCP engine, and the code they share with the fuzz targets.
+
+pub mod fuzz_targets;
+pub mod shared;
