@@ -10,6 +10,8 @@
 //! 1. [`time`]: [`Instant`](time::Instant), microseconds chosen by the caller.
 //! 2. [`seq`]: [`SeqNumber`](seq::SeqNumber), total wrapping sequence arithmetic.
 //! 3. [`wire`]: the segment format, options and the Internet checksum.
+//! 4. [`conn`]: one connection, the RFC 9293 state machine.
+//! 5. [`engine`]: many connections, listeners and demultiplexing, behind the sans-IO loop.
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -24,3 +26,5 @@ extern crate alloc;
 pub mod seq;
 pub mod time;
 pub mod wire;
+pub mod conn;
+pub mod engine;

@@ -1,0 +1,652 @@
+//! One connection: the transmission control block (RFC 9293 §3.3.1) and its state machine
+//!
+//! A [`Connection`] holds no buffers and no configuration of its own: every call takes the
+//! connection's [`Buffers`] (caller-owned byte arrays) and the shared [`ConnConfig`], so an
+//! embedder that demultiplexes segments itself can drive one directly, and the
+//! [`Engine`](crate::engine::Engine) keeps thousands of them in a table without allocating.
+//!
+//! The work is split by RFC concern: segment arrival ([`input`]), segment building
+//! ([`output`]), timers ([`timers`]) and the application calls below.
+
+mod assembler;
+mod config;
+mod congestion;
+mod event;
+mod input;
+mod output;
+mod ring;
+mod rtt;
+mod state;
+mod timer;
+mod timers;
+
+use core::net::IpAddr;
+use core::time::Duration;
+
+pub use config::{ConnConfig, KeepAlive};
+pub use event::{CloseReason, Event, EventSink};
+pub use input::{Reply, SegmentOutcome};
+pub use state::{is_legal, next_state, next_state_to, State, Trigger, TRANSITIONS};
+
+use assembler::Assembler;
+use congestion::Congestion;
+use ring::Ring;
+use rtt::RttEstimator;
+use timer::{Timer, TimerTable};
+
+use crate::seq::SeqNumber;
+use crate::time::Instant;
+use crate::wire::{TcpOptions, TcpRepr};
+
+/// The two ends of a connection
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct FourTuple {
+    /// Our address
+    pub local_addr: IpAddr,
+    /// The peer's address
+    pub remote_addr: IpAddr,
+    /// Our port
+    pub local_port: u16,
+    /// The peer's port
+    pub remote_port: u16,
+}
+
+/// The byte storage of one connection, owned by the caller
+#[derive(Debug)]
+pub struct Buffers<'b> {
+    /// Receive buffer: its size bounds the advertised window
+    pub rx: &'b mut [u8],
+    /// Send buffer: bytes queued by `send` until they are acknowledged
+    pub tx: &'b mut [u8],
+}
+
+/// What `tcp_info` would show for a connection
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ConnStats {
+    /// Smoothed round-trip time, once measured
+    pub srtt: Option<Duration>,
+    /// Round-trip time variance
+    pub rttvar: Duration,
+    /// Current retransmission timeout
+    pub rto: Duration,
+    /// Congestion window in bytes
+    pub cwnd: u32,
+    /// Slow-start threshold in bytes
+    pub ssthresh: u32,
+    /// The peer's window in bytes (scaled)
+    pub send_window: u32,
+    /// MSS used when sending
+    pub send_mss: u16,
+    /// Segments sent again (timeouts and fast retransmits)
+    pub retransmissions: u32,
+    /// Retransmission timeouts that fired
+    pub timeouts: u32,
+    /// Fast retransmits (three duplicate ACKs)
+    pub fast_retransmits: u32,
+    /// Payload bytes sent, retransmissions included
+    pub bytes_sent: u64,
+    /// Payload bytes delivered in order
+    pub bytes_received: u64,
+    /// Segments sent
+    pub segments_sent: u32,
+    /// Segments received and accepted
+    pub segments_received: u32,
+}
+
+bitflags::bitflags! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    struct Flags: u16 {
+        /// Opened by a listener (RST in SYN-RECEIVED returns to LISTEN)
+        const PASSIVE = 1 << 0;
+        /// The application called `close` or `abort`: nobody reads any more
+        const RELEASED = 1 << 1;
+        /// The application wants a FIN after the queued data
+        const FIN_QUEUED = 1 << 2;
+        /// Send an ACK at the next opportunity
+        const ACK_NOW = 1 << 3;
+        /// Timestamps negotiated (RFC 7323)
+        const TIMESTAMPS = 1 << 4;
+        /// SACK negotiated (RFC 2018)
+        const SACK = 1 << 5;
+        /// Window scaling negotiated (RFC 7323 §2)
+        const WINDOW_SCALE = 1 << 6;
+        /// Nagle's algorithm is off for this connection
+        const NO_DELAY = 1 << 7;
+        /// Keep-alive is on for this connection
+        const KEEP_ALIVE = 1 << 8;
+        /// A `Readable` event is outstanding
+        const READABLE_SENT = 1 << 9;
+        /// A `send` was cut short: report `Writable` when room appears
+        const WANT_WRITABLE = 1 << 10;
+        /// The peer's FIN has been received and processed
+        const FIN_RECEIVED = 1 << 11;
+        /// Send a probe (zero-window or keep-alive) at the next opportunity
+        const PROBE = 1 << 12;
+        /// In fast recovery (RFC 6582)
+        const RECOVERY = 1 << 13;
+        /// Send RST and close at the next opportunity (data arrived after `close`, SHLD-3)
+        const RST_NOW = 1 << 14;
+        /// Our FIN has been sent (its sequence number is `snd_fin`)
+        const FIN_SENT = 1 << 15;
+    }
+}
+
+/// One TCP connection (a transmission control block)
+#[derive(Debug, Clone)]
+pub struct Connection {
+    tuple: FourTuple,
+    state: State,
+    flags: Flags,
+    close_reason: Option<CloseReason>,
+    // Send sequence space (RFC 9293 §3.3.1)
+    iss: SeqNumber,
+    snd_una: SeqNumber,
+    snd_nxt: SeqNumber,
+    /// Highest sequence number sent plus one (retransmissions lie below it)
+    snd_max: SeqNumber,
+    snd_wnd: u32,
+    snd_wl1: SeqNumber,
+    snd_wl2: SeqNumber,
+    max_snd_wnd: u32,
+    /// Sequence number of our FIN, once sent
+    snd_fin: SeqNumber,
+    snd_mss: u16,
+    snd_wscale: u8,
+    // Receive sequence space
+    irs: SeqNumber,
+    rcv_nxt: SeqNumber,
+    /// Right edge of the window last advertised (never moves left, SHLD-14)
+    rcv_adv: SeqNumber,
+    rcv_wscale: u8,
+    /// Sequence number of a FIN that arrived beyond a gap
+    fin_seq: Option<SeqNumber>,
+    // Timestamps (RFC 7323 §4)
+    ts_recent: u32,
+    ts_offset: u32,
+    // Loss recovery
+    recover: SeqNumber,
+    dup_acks: u8,
+    retries: u8,
+    probes: u8,
+    /// Full-sized segments received since the last ACK (SHLD-19)
+    unacked_segments: u8,
+    // Challenge ACK rate limit (RFC 5961 §7): second of the window and count in it
+    challenge_second: u32,
+    challenge_count: u16,
+    // RTT timing of one segment at a time (Karn's rule, RFC 6298 §3)
+    rtt_seq: Option<SeqNumber>,
+    rtt_sent_at: Instant,
+    rtt: RttEstimator,
+    cc: Congestion,
+    timers: TimerTable,
+    tx: Ring,
+    rx: Ring,
+    ooo: Assembler,
+    stats: ConnStats,
+}
+
+impl Connection {
+    fn blank(tuple: FourTuple, iss: SeqNumber, cfg: &ConnConfig, state: State) -> Self {
+        Self {
+            tuple,
+            state,
+            flags: if cfg.nagle { Flags::empty() } else { Flags::NO_DELAY }
+                | if cfg.keep_alive.is_some() { Flags::KEEP_ALIVE } else { Flags::empty() },
+            close_reason: None,
+            iss,
+            snd_una: iss,
+            snd_nxt: iss,
+            snd_max: iss,
+            snd_wnd: 0,
+            snd_wl1: SeqNumber(0),
+            snd_wl2: SeqNumber(0),
+            max_snd_wnd: 0,
+            snd_fin: iss,
+            snd_mss: 536,
+            snd_wscale: 0,
+            irs: SeqNumber(0),
+            rcv_nxt: SeqNumber(0),
+            rcv_adv: SeqNumber(0),
+            rcv_wscale: 0,
+            fin_seq: None,
+            ts_recent: 0,
+            ts_offset: iss.0.rotate_left(13),
+            recover: iss,
+            dup_acks: 0,
+            retries: 0,
+            probes: 0,
+            unacked_segments: 0,
+            challenge_second: 0,
+            challenge_count: 0,
+            rtt_seq: None,
+            rtt_sent_at: Instant::ZERO,
+            rtt: RttEstimator::new(cfg.initial_rto),
+            cc: Congestion::new(cfg.initial_window, 536),
+            timers: TimerTable::new(),
+            tx: Ring::default(),
+            rx: Ring::default(),
+            ooo: Assembler::new(cfg.reassembly_ranges),
+            stats: ConnStats::default(),
+        }
+    }
+
+    /// Active open (RFC 9293 §3.10.1): a connection in SYN-SENT whose SYN is ready to go
+    ///
+    /// `iss` is the initial sequence number (the engine derives it per RFC 6528);
+    /// `rx_capacity` is the size of the receive buffer this connection will be given.
+    pub fn connect(
+        now: Instant,
+        tuple: FourTuple,
+        iss: SeqNumber,
+        rx_capacity: usize,
+        cfg: &ConnConfig,
+        sink: &mut impl EventSink,
+    ) -> Self {
+        let mut c = Self::blank(tuple, iss, cfg, State::Closed);
+        c.rcv_wscale = if cfg.window_scaling { window_shift(rx_capacity) } else { 0 };
+        c.timers.set(Timer::Retransmit, now + c.rtt.rto(cfg.max_rto));
+        c.transition(Trigger::ActiveOpen, sink);
+        c
+    }
+
+    /// Passive open: a SYN arrived at a listener (RFC 9293 §3.10.7.2); SYN-ACK ready to go
+    ///
+    /// Returns `None` when `syn` is not a plain SYN (the caller answers RST or drops it).
+    pub fn accept_syn(
+        now: Instant,
+        tuple: FourTuple,
+        iss: SeqNumber,
+        syn: &TcpRepr<'_>,
+        rx_capacity: usize,
+        cfg: &ConnConfig,
+        sink: &mut impl EventSink,
+    ) -> Option<Self> {
+        use crate::wire::TcpFlags;
+        let f = syn.flags;
+        if !f.contains(TcpFlags::SYN) || f.intersects(TcpFlags::ACK | TcpFlags::RST) {
+            return None;
+        }
+        let mut c = Self::blank(tuple, iss, cfg, State::Listen);
+        c.flags |= Flags::PASSIVE;
+        c.irs = syn.seq_number;
+        c.rcv_nxt = syn.seq_number + 1u32;
+        c.negotiate(&syn.options, rx_capacity, cfg);
+        c.snd_wnd = u32::from(syn.window_len); // never scaled in a SYN (RFC 7323 §2.2)
+        c.max_snd_wnd = c.snd_wnd;
+        c.snd_wl1 = syn.seq_number;
+        c.rcv_adv = c.rcv_nxt + c.rx_window(rx_capacity, 0);
+        c.timers.set(Timer::Retransmit, now + c.rtt.rto(cfg.max_rto));
+        c.transition(Trigger::RecvSyn, sink);
+        Some(c)
+    }
+
+    /// Apply the options of the peer's SYN (RFC 9293 §3.7.1, RFC 7323, RFC 2018)
+    fn negotiate(&mut self, opts: &TcpOptions, rx_capacity: usize, cfg: &ConnConfig) {
+        // MSS: 536 when absent (RFC 9293 §3.7.1), never above what we can send.
+        let peer_mss = opts.mss.unwrap_or(536).max(64);
+        self.snd_mss = peer_mss.min(cfg.mss.max(64));
+        if cfg.window_scaling && opts.window_scale.is_some() {
+            self.flags |= Flags::WINDOW_SCALE;
+            self.snd_wscale = opts.window_scale.unwrap_or(0).min(14); // RFC 7323 §2.3
+            self.rcv_wscale = window_shift(rx_capacity);
+        } else {
+            self.flags.remove(Flags::WINDOW_SCALE);
+            self.snd_wscale = 0;
+            self.rcv_wscale = 0;
+        }
+        self.flags.set(Flags::SACK, cfg.sack && opts.sack_permitted);
+        if cfg.timestamps {
+            if let Some((tsval, _)) = opts.timestamps {
+                self.flags |= Flags::TIMESTAMPS;
+                self.ts_recent = tsval;
+            }
+        }
+        self.cc.set_initial(cfg.initial_window, u32::from(self.snd_mss));
+    }
+
+    /// Change state through the transition table, reporting the change
+    fn transition(&mut self, trigger: Trigger, sink: &mut impl EventSink) {
+        self.transition_to(trigger, None, sink);
+    }
+
+    /// Like [`Self::transition`], choosing `to` where the table allows several outcomes
+    fn transition_to(&mut self, trigger: Trigger, to: Option<State>, sink: &mut impl EventSink) {
+        let from = self.state;
+        let next = match to {
+            Some(to) => next_state_to(from, trigger, to),
+            None => next_state(from, trigger),
+        };
+        let Some(to) = next else {
+            debug_assert!(false, "no transition from {from} on {trigger:?}");
+            return;
+        };
+        self.state = to;
+        sink.push(Event::StateChanged { from, to });
+        match to {
+            State::Established => sink.push(Event::Established),
+            State::Closed => self.timers.stop_all(),
+            _ => {}
+        }
+    }
+
+    /// End the connection for `reason`: CLOSED, timers stopped, `Closed` reported
+    fn finish(&mut self, trigger: Trigger, reason: CloseReason, sink: &mut impl EventSink) {
+        if self.state == State::Closed {
+            return;
+        }
+        self.transition_to(trigger, Some(State::Closed), sink);
+        self.close_reason = Some(reason);
+        if reason != CloseReason::Normal {
+            // RFC 9293 §3.10.7.4: on reset, queued data is flushed.
+            self.tx = Ring::default();
+            self.ooo.clear();
+        }
+        sink.push(Event::Closed(reason));
+    }
+
+    /// The current state
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The addresses and ports
+    pub fn tuple(&self) -> &FourTuple {
+        &self.tuple
+    }
+
+    /// Why the connection ended, once it has
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.close_reason
+    }
+
+    /// Whether the application has given the connection up (`close` or `abort`)
+    pub fn is_released(&self) -> bool {
+        self.flags.contains(Flags::RELEASED)
+    }
+
+    /// Whether the connection came from a listener
+    pub fn is_passive(&self) -> bool {
+        self.flags.contains(Flags::PASSIVE)
+    }
+
+    /// The earliest timer deadline
+    pub fn poll_at(&self) -> Option<Instant> {
+        self.timers.next()
+    }
+
+    /// The sequence numbers a compact TIME-WAIT entry needs: (SND.NXT, RCV.NXT)
+    pub fn time_wait_numbers(&self) -> (SeqNumber, SeqNumber) {
+        (self.snd_nxt, self.rcv_nxt)
+    }
+
+    /// When TIME-WAIT ends, if the connection is in it
+    pub fn time_wait_deadline(&self) -> Option<Instant> {
+        (self.state == State::TimeWait).then(|| self.timers.get(Timer::Linger)).flatten()
+    }
+
+    /// Statistics, like Linux's `tcp_info`
+    pub fn stats(&self, cfg: &ConnConfig) -> ConnStats {
+        ConnStats {
+            srtt: self.rtt.srtt(),
+            rttvar: self.rtt.rttvar(),
+            rto: self.rtt.rto(cfg.max_rto),
+            cwnd: self.cc.cwnd,
+            ssthresh: self.cc.ssthresh,
+            send_window: self.snd_wnd,
+            send_mss: self.snd_mss,
+            ..self.stats
+        }
+    }
+
+    /// Turn Nagle's algorithm on or off (SHLD-7)
+    pub fn set_nagle(&mut self, on: bool) {
+        self.flags.set(Flags::NO_DELAY, !on);
+    }
+
+    /// Turn keep-alive on or off (MUST-24); the timings come from [`ConnConfig::keep_alive`]
+    pub fn set_keep_alive(&mut self, on: bool, now: Instant, cfg: &ConnConfig) {
+        self.flags.set(Flags::KEEP_ALIVE, on);
+        self.arm_keep_alive(now, cfg);
+    }
+
+    /// Bytes waiting to be read
+    pub fn recv_queue(&self) -> usize {
+        self.rx.len()
+    }
+
+    /// Bytes queued for sending and not yet acknowledged
+    pub fn send_queue(&self) -> usize {
+        self.tx.len()
+    }
+
+    /// Queue data to send; returns how much fit in the send buffer (MUST-60: it is sent
+    /// without waiting for a push)
+    pub fn send(&mut self, bufs: &mut Buffers<'_>, data: &[u8]) -> Result<usize, SendError> {
+        if let Some(reason) = self.close_reason {
+            return Err(SendError::Closed(reason));
+        }
+        if !self.state.may_send() || self.flags.contains(Flags::FIN_QUEUED) {
+            return Err(SendError::InvalidState(self.state));
+        }
+        let n = self.tx.enqueue(bufs.tx, data);
+        if n < data.len() {
+            self.flags |= Flags::WANT_WRITABLE;
+        }
+        Ok(n)
+    }
+
+    /// Free room in the send buffer
+    pub fn send_capacity(&self, bufs: &Buffers<'_>) -> usize {
+        self.tx.free(bufs.tx)
+    }
+
+    /// Read received data into `out`; `Ok(0)` at the end of the stream, like `read(2)`
+    pub fn recv(
+        &mut self,
+        now: Instant,
+        bufs: &mut Buffers<'_>,
+        out: &mut [u8],
+        cfg: &ConnConfig,
+    ) -> Result<usize, RecvError> {
+        let n = self.rx.peek(bufs.rx, 0, out);
+        self.consume_received(now, bufs, n, cfg)
+    }
+
+    /// Read received data in place: `f` sees the readable bytes as up to two slices and
+    /// returns how many it consumed (zero-copy variant of [`Connection::recv`])
+    pub fn recv_with(
+        &mut self,
+        now: Instant,
+        bufs: &mut Buffers<'_>,
+        cfg: &ConnConfig,
+        f: impl FnOnce(&[u8], &[u8]) -> usize,
+    ) -> Result<usize, RecvError> {
+        let (a, b) = self.rx.slices(bufs.rx, 0);
+        let n = f(a, b).min(a.len() + b.len());
+        self.consume_received(now, bufs, n, cfg)
+    }
+
+    fn consume_received(
+        &mut self,
+        now: Instant,
+        bufs: &mut Buffers<'_>,
+        n: usize,
+        cfg: &ConnConfig,
+    ) -> Result<usize, RecvError> {
+        if n == 0 {
+            if let Some(r @ (CloseReason::Reset | CloseReason::Refused | CloseReason::TimedOut)) =
+                self.close_reason
+            {
+                return Err(RecvError::Closed(r));
+            }
+            if self.flags.contains(Flags::FIN_RECEIVED) || self.state == State::Closed {
+                return Ok(0);
+            }
+            self.flags.remove(Flags::READABLE_SENT);
+            return Err(RecvError::WouldBlock);
+        }
+        let before = self.rx_window(bufs.rx.len(), self.rx.len());
+        self.rx.consume(bufs.rx, n);
+        if self.rx.is_empty() {
+            self.flags.remove(Flags::READABLE_SENT);
+        }
+        // Receiver-side SWS avoidance (MUST-39): announce the opened window only when it
+        // grew by at least min(buffer / 2, MSS).
+        let after = self.rx_window(bufs.rx.len(), self.rx.len());
+        let threshold = (bufs.rx.len() as u32 / 2).min(u32::from(cfg.mss));
+        if self.state.may_receive() && before < threshold && after >= threshold {
+            self.flags |= Flags::ACK_NOW;
+        }
+        let _ = now;
+        Ok(n)
+    }
+
+    /// Half-close (RFC 9293 §3.10.4 for the sending side): FIN after the queued data, and
+    /// keep receiving
+    pub fn shutdown(&mut self, sink: &mut impl EventSink) -> Result<(), CloseError> {
+        match self.state {
+            State::SynSent => {
+                self.finish(Trigger::Close, CloseReason::Aborted, sink);
+                Ok(())
+            }
+            State::SynReceived | State::Established | State::CloseWait => {
+                if !self.flags.contains(Flags::FIN_QUEUED) {
+                    self.flags |= Flags::FIN_QUEUED;
+                    self.transition(Trigger::Close, sink);
+                }
+                Ok(())
+            }
+            State::FinWait1 | State::FinWait2 | State::Closing | State::LastAck | State::TimeWait => Ok(()),
+            State::Closed | State::Listen => Err(CloseError::InvalidState(self.state)),
+        }
+    }
+
+    /// Close (RFC 9293 §3.10.4): like [`Connection::shutdown`], and the application will not
+    /// read any more. Unread data, or data arriving later, resets the connection (SHLD-3).
+    pub fn close(&mut self, now: Instant, cfg: &ConnConfig, sink: &mut impl EventSink) {
+        self.flags |= Flags::RELEASED;
+        if self.state == State::Closed {
+            return;
+        }
+        if !self.rx.is_empty() && self.state.is_synchronized() {
+            self.flags |= Flags::RST_NOW;
+            return;
+        }
+        let _ = self.shutdown(sink);
+        if self.state == State::FinWait2 {
+            self.timers.set(Timer::Linger, now + cfg.fin_wait_2_timeout);
+        }
+    }
+
+    /// Abort (RFC 9293 §3.10.5, like `SO_LINGER` 0): returns the RST to send, if any, and
+    /// ends the connection at once without TIME-WAIT
+    pub fn abort(&mut self, sink: &mut impl EventSink) -> Option<Reply> {
+        self.flags |= Flags::RELEASED;
+        if self.state == State::Closed {
+            return None;
+        }
+        let rst = matches!(
+            self.state,
+            State::SynReceived | State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait
+        )
+        .then_some(Reply::Rst { seq: self.snd_nxt, ack: None });
+        self.finish(Trigger::Abort, CloseReason::Aborted, sink);
+        rst
+    }
+
+    /// The receive window for a buffer of `cap` bytes holding `used` (RFC 9293 §3.8.6)
+    fn rx_window(&self, cap: usize, used: usize) -> u32 {
+        let max = 0xffffu32 << self.rcv_wscale;
+        (cap.saturating_sub(used) as u32).min(max)
+    }
+
+    fn arm_keep_alive(&mut self, now: Instant, cfg: &ConnConfig) {
+        match cfg.keep_alive {
+            Some(ka) if self.flags.contains(Flags::KEEP_ALIVE) && self.state.is_synchronized() => {
+                self.timers.set(Timer::KeepAlive, now + ka.idle);
+            }
+            _ => self.timers.stop(Timer::KeepAlive),
+        }
+    }
+}
+
+/// The window shift that lets `capacity` bytes be advertised (RFC 7323 §2.3: at most 14)
+fn window_shift(capacity: usize) -> u8 {
+    let mut shift = 0u8;
+    while shift < 14 && (capacity >> shift) > 0xffff {
+        shift += 1;
+    }
+    shift
+}
+
+/// Why `send` refused data
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SendError {
+    /// The handle names no live connection (engine only)
+    InvalidHandle,
+    /// The connection may not send in this state (e.g. after `shutdown`)
+    InvalidState(State),
+    /// The connection has ended
+    Closed(CloseReason),
+}
+
+/// Why `recv` returned no data
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum RecvError {
+    /// The handle names no live connection (engine only)
+    InvalidHandle,
+    /// Nothing to read yet; a `Readable` event will follow
+    WouldBlock,
+    /// The connection was reset, refused or timed out
+    Closed(CloseReason),
+}
+
+/// Why `shutdown` or `close` failed
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum CloseError {
+    /// The handle names no live connection (engine only)
+    InvalidHandle,
+    /// Nothing to close in this state
+    InvalidState(State),
+}
+
+impl core::fmt::Display for SendError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::InvalidHandle => f.write_str("stale connection handle"),
+            Self::InvalidState(s) => write!(f, "cannot send in state {s}"),
+            Self::Closed(r) => write!(f, "connection closed ({r:?})"),
+        }
+    }
+}
+
+impl core::fmt::Display for RecvError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::InvalidHandle => f.write_str("stale connection handle"),
+            Self::WouldBlock => f.write_str("no data yet"),
+            Self::Closed(r) => write!(f, "connection closed ({r:?})"),
+        }
+    }
+}
+
+impl core::fmt::Display for CloseError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::InvalidHandle => f.write_str("stale connection handle"),
+            Self::InvalidState(s) => write!(f, "nothing to close in state {s}"),
+        }
+    }
+}
+
+impl core::error::Error for SendError {}
+impl core::error::Error for RecvError {}
+impl core::error::Error for CloseError {}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,257 @@
+//! Building the next segment to send (RFC 9293 §3.8.6.2.1, §3.8.6.3, RFC 5681, RFC 7323)
+
+use super::{Buffers, CloseReason, ConnConfig, Connection, EventSink, Flags, State, Timer, Trigger};
+use crate::seq::SeqNumber;
+use crate::time::Instant;
+use crate::wire::{SackBlock, TcpFlags, TcpOptions, TcpPacket, TcpRepr};
+
+/// What one call to `poll_transmit` decided to send
+struct Plan {
+    flags: TcpFlags,
+    seq: SeqNumber,
+    /// Payload bytes taken from the send buffer at `seq`
+    len: usize,
+    options: TcpOptions,
+}
+
+impl Connection {
+    /// Write the next segment this connection wants to send into `out`
+    ///
+    /// Returns its length, or `None` when there is nothing to send or `out` cannot hold even a
+    /// header; in that case the connection is unchanged (the state advances only when a
+    /// segment is actually written).
+    pub fn poll_transmit(
+        &mut self,
+        now: Instant,
+        bufs: &Buffers<'_>,
+        cfg: &ConnConfig,
+        out: &mut [u8],
+        sink: &mut impl EventSink,
+    ) -> Option<usize> {
+        let Some(plan) = self.plan(now, bufs, cfg, out.len()) else {
+            self.arm_persist(now, cfg);
+            return None;
+        };
+        let edge = self.advertised_edge(bufs, cfg);
+        let len = self.emit(bufs, &plan, edge, out)?;
+        self.commit(now, cfg, &plan, edge, sink);
+        Some(len)
+    }
+
+    /// Whether a call to `poll_transmit` now could produce a segment
+    pub fn wants_transmit(&self, bufs: &Buffers<'_>, cfg: &ConnConfig) -> bool {
+        self.plan(Instant::ZERO, bufs, cfg, usize::MAX).is_some()
+    }
+
+    fn plan(&self, now: Instant, bufs: &Buffers<'_>, cfg: &ConnConfig, room: usize) -> Option<Plan> {
+        let ack_flag = TcpFlags::ACK;
+        if self.flags.contains(Flags::RST_NOW) && self.state != State::Closed {
+            let options = TcpOptions::NONE;
+            return Some(Plan { flags: TcpFlags::RST | ack_flag, seq: self.snd_nxt, len: 0, options });
+        }
+        let ts = self.flags.contains(Flags::TIMESTAMPS);
+        match self.state {
+            State::Closed | State::Listen => return None,
+            State::SynSent | State::SynReceived if self.snd_nxt == self.iss => {
+                let mut options = TcpOptions { mss: Some(cfg.mss), ..TcpOptions::NONE };
+                let offer = self.state == State::SynSent;
+                if cfg.window_scaling && (offer || self.flags.contains(Flags::WINDOW_SCALE)) {
+                    options.window_scale = Some(self.rcv_wscale);
+                }
+                options.sack_permitted = cfg.sack && (offer || self.flags.contains(Flags::SACK));
+                if cfg.timestamps && (offer || ts) {
+                    options.timestamps = Some((self.ts_now(now), if offer { 0 } else { self.ts_recent }));
+                }
+                let flags = if offer { TcpFlags::SYN } else { TcpFlags::SYN | ack_flag };
+                return Some(Plan { flags, seq: self.iss, len: 0, options });
+            }
+            _ => {}
+        }
+        let mut options = TcpOptions::NONE;
+        if ts {
+            options.timestamps = Some((self.ts_now(now), self.ts_recent));
+        }
+        if self.flags.contains(Flags::SACK) && !self.ooo.is_empty() {
+            // RFC 2018 §4: most recent block first, 3 blocks when timestamps take room.
+            let (ranges, n) = self.ooo.sack_ranges(if ts { 3 } else { 4 });
+            for &(start, end) in &ranges[..n] {
+                let base = self.rcv_nxt;
+                options.push_sack(SackBlock { left: base + start, right: base + end });
+            }
+        }
+        let header = crate::wire::HEADER_LEN + options.wire_len();
+        if room < header {
+            return None;
+        }
+        if let Some(plan) = self.plan_data(bufs, room - header, &options) {
+            return Some(plan);
+        }
+        if self.flags.contains(Flags::PROBE) && self.state.is_synchronized() {
+            // Zero-window probe or keep-alive: one old sequence number, no data (SHLD-12).
+            return Some(Plan { flags: ack_flag, seq: self.snd_una - 1u32, len: 0, options });
+        }
+        if self.flags.contains(Flags::ACK_NOW) {
+            return Some(Plan { flags: ack_flag, seq: self.snd_nxt, len: 0, options });
+        }
+        None
+    }
+
+    /// Data and FIN, within the send and congestion windows, with Nagle and sender-side SWS
+    /// avoidance (SHLD-7, MUST-38)
+    fn plan_data(&self, bufs: &Buffers<'_>, room: usize, options: &TcpOptions) -> Option<Plan> {
+        if !matches!(
+            self.state,
+            State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck
+        ) && !(self.state == State::SynReceived && self.flags.contains(Flags::FIN_QUEUED))
+        {
+            return None;
+        }
+        let _ = bufs;
+        let data_start = self.data_start();
+        let sent = self.snd_nxt.bytes_after(data_start) as usize;
+        let unsent = self.tx.len().saturating_sub(sent);
+        let window = self.snd_wnd.min(self.cc.cwnd);
+        let usable = (self.snd_una + window).bytes_after(self.snd_nxt) as usize;
+        let seg_max = usize::from(self.snd_mss).saturating_sub(options.wire_len()).max(1).min(room);
+        let mut len = unsent.min(usable).min(seg_max);
+        let fin_pos = self.fin_seq_out();
+        let retransmit = self.snd_nxt.lt(self.snd_max);
+        if len > 0 && len < seg_max && len == unsent.min(seg_max) && !retransmit {
+            // A short segment: only when it empties the buffer and nothing is outstanding
+            // (Nagle), or Nagle is off, or it is at least half the largest window seen.
+            let idle = self.snd_una == self.snd_nxt;
+            let nagle_ok = self.flags.contains(Flags::NO_DELAY) || idle;
+            let sws_ok = len as u32 >= self.max_snd_wnd / 2;
+            if !(len == unsent && nagle_ok) && !sws_ok {
+                len = 0;
+            }
+        } else if len > 0 && len < seg_max && !retransmit && len < unsent {
+            // Limited by the window: wait for a useful amount (MUST-38).
+            if (len as u32) < self.max_snd_wnd / 2 && self.snd_una != self.snd_nxt {
+                len = 0;
+            }
+        }
+        let fin = self.flags.contains(Flags::FIN_QUEUED)
+            && self.snd_nxt + len == fin_pos
+            && (len == unsent || unsent == 0);
+        if len == 0 && !fin {
+            return None;
+        }
+        let mut flags = TcpFlags::ACK;
+        if fin {
+            flags |= TcpFlags::FIN;
+        }
+        if len > 0 && len == unsent {
+            flags |= TcpFlags::PSH; // MUST-61: the segment that empties the buffer
+        }
+        Some(Plan { flags, seq: self.snd_nxt, len, options: *options })
+    }
+
+    /// Start zero-window probing when the peer's window is closed with data waiting
+    /// (RFC 9293 §3.8.6.1, SHLD-29: first probe after one RTO)
+    fn arm_persist(&mut self, now: Instant, cfg: &ConnConfig) {
+        let waiting = self.tx.len() > self.snd_nxt.bytes_after(self.data_start()) as usize;
+        if self.snd_wnd == 0
+            && waiting
+            && self.snd_una == self.snd_max
+            && self.state.is_synchronized()
+            && self.timers.get(Timer::Persist).is_none()
+        {
+            self.timers.set(Timer::Persist, now + self.rtt.rto(cfg.max_rto));
+        }
+    }
+
+    /// Our timestamp clock: milliseconds plus a per-connection offset (RFC 7323 §5.4)
+    fn ts_now(&self, now: Instant) -> u32 {
+        (now.total_millis() as u32).wrapping_add(self.ts_offset)
+    }
+
+    /// The window to advertise, with receiver SWS avoidance (MUST-39) and never moving the
+    /// right edge left (SHLD-14); returns the new right edge
+    fn advertised_edge(&self, bufs: &Buffers<'_>, cfg: &ConnConfig) -> SeqNumber {
+        let cap = bufs.rx.len();
+        let wnd = self.rx_window(cap, self.rx.len());
+        let edge = self.rcv_nxt + wnd;
+        let threshold = (cap as u32 / 2).min(u32::from(cfg.mss)).max(1);
+        if edge.gt(self.rcv_adv) && edge.bytes_after(self.rcv_adv) < threshold && wnd < threshold {
+            // Too small a step: keep the old edge.
+            return self.rcv_adv.max(self.rcv_nxt);
+        }
+        edge.max(self.rcv_adv)
+    }
+
+    fn emit(&self, bufs: &Buffers<'_>, plan: &Plan, edge: SeqNumber, out: &mut [u8]) -> Option<usize> {
+        let syn = plan.flags.contains(TcpFlags::SYN);
+        let wnd = edge.bytes_after(self.rcv_nxt);
+        let window_len = if syn { wnd.min(0xffff) } else { (wnd >> self.rcv_wscale).min(0xffff) } as u16;
+        let has_ack = plan.flags.contains(TcpFlags::ACK);
+        let repr = TcpRepr {
+            src_port: self.tuple.local_port,
+            dst_port: self.tuple.remote_port,
+            flags: plan.flags,
+            seq_number: plan.seq,
+            ack_number: if has_ack { self.rcv_nxt } else { SeqNumber(0) },
+            window_len: if plan.flags.contains(TcpFlags::RST) { 0 } else { window_len },
+            urgent_pointer: 0,
+            options: plan.options,
+            payload: &[],
+        };
+        let header = repr.header_len();
+        let total = header + plan.len;
+        if out.len() < total {
+            return None;
+        }
+        repr.emit_no_checksum(out)?;
+        let mut packet = TcpPacket::new_unchecked(&mut out[..total]);
+        if plan.len > 0 {
+            let offset = plan.seq.bytes_after(self.data_start()) as usize;
+            let copied = self.tx.peek(bufs.tx, offset, &mut packet.payload_mut()[..plan.len]);
+            debug_assert_eq!(copied, plan.len);
+        }
+        packet.fill_checksum(&self.tuple.local_addr, &self.tuple.remote_addr);
+        Some(total)
+    }
+
+    fn commit(&mut self, now: Instant, cfg: &ConnConfig, plan: &Plan, edge: SeqNumber, sink: &mut impl EventSink) {
+        self.stats.segments_sent = self.stats.segments_sent.wrapping_add(1);
+        if plan.flags.contains(TcpFlags::RST) {
+            self.flags.remove(Flags::RST_NOW);
+            self.finish(Trigger::Abort, CloseReason::Aborted, sink);
+            return;
+        }
+        // Every segment carries the current ACK and window.
+        self.flags.remove(Flags::ACK_NOW);
+        self.timers.stop(Timer::DelayedAck);
+        self.unacked_segments = 0;
+        self.rcv_adv = self.rcv_adv.max(edge);
+        let syn = plan.flags.contains(TcpFlags::SYN);
+        let fin = plan.flags.contains(TcpFlags::FIN);
+        let seq_len = plan.len as u32 + u32::from(syn) + u32::from(fin);
+        if seq_len == 0 {
+            if plan.seq.lt(self.snd_una) {
+                self.flags.remove(Flags::PROBE); // a probe went out
+            }
+            return;
+        }
+        let end = plan.seq + seq_len;
+        if plan.seq.lt(self.snd_max) {
+            self.stats.retransmissions = self.stats.retransmissions.wrapping_add(1);
+            if self.rtt_seq.is_some_and(|s| s.ge(plan.seq)) {
+                self.rtt_seq = None; // Karn's rule (RFC 6298 §3)
+            }
+        } else if self.rtt_seq.is_none() {
+            self.rtt_seq = Some(plan.seq);
+            self.rtt_sent_at = now;
+        }
+        self.stats.bytes_sent = self.stats.bytes_sent.wrapping_add(plan.len as u64);
+        if fin {
+            self.flags |= Flags::FIN_SENT;
+            self.snd_fin = plan.seq + plan.len;
+        }
+        self.snd_nxt = end;
+        self.snd_max = self.snd_max.max(end);
+        if self.timers.get(Timer::Retransmit).is_none() {
+            self.timers.set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
+        }
+    }
+}

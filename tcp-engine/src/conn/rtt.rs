@@ -1,0 +1,114 @@
+//! Retransmission timeout estimation (RFC 6298)
+
+use core::time::Duration;
+
+/// Smoothed RTT, RTT variance and the RTO derived from them
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RttEstimator {
+    /// SRTT in microseconds (0 before the first sample)
+    srtt: u32,
+    /// RTTVAR in microseconds
+    rttvar: u32,
+    /// RTO before backoff, in microseconds
+    rto: u32,
+    /// Number of consecutive backoffs (RFC 6298 §5.5)
+    backoff: u8,
+    has_sample: bool,
+}
+
+/// Clock granularity G of RFC 6298 §2: the engine's clock counts microseconds, but a floor of
+/// 1 ms keeps the variance term meaningful on very fast links.
+const GRANULARITY_US: u32 = 1_000;
+
+fn micros(d: Duration) -> u32 {
+    u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
+}
+
+impl RttEstimator {
+    /// No sample yet: RTO is the initial value (RFC 6298 §2.1, 1 s by default)
+    pub(crate) fn new(initial_rto: Duration) -> Self {
+        Self { srtt: 0, rttvar: 0, rto: micros(initial_rto), backoff: 0, has_sample: false }
+    }
+
+    /// Take an RTT measurement (RFC 6298 §2.2, §2.3); callers apply Karn's rule (§3)
+    pub(crate) fn sample(&mut self, rtt: Duration, min_rto: Duration, max_rto: Duration) {
+        let r = micros(rtt);
+        if self.has_sample {
+            // RTTVAR <- 3/4 RTTVAR + 1/4 |SRTT - R'|; SRTT <- 7/8 SRTT + 1/8 R'
+            let err = self.srtt.abs_diff(r);
+            self.rttvar = ((u64::from(self.rttvar) * 3 + u64::from(err)) / 4) as u32;
+            self.srtt = ((u64::from(self.srtt) * 7 + u64::from(r)) / 8) as u32;
+        } else {
+            self.srtt = r;
+            self.rttvar = r / 2;
+            self.has_sample = true;
+        }
+        let k_var = self.rttvar.saturating_mul(4).max(GRANULARITY_US);
+        let rto = self.srtt.saturating_add(k_var);
+        self.rto = rto.clamp(micros(min_rto), micros(max_rto).max(micros(min_rto)));
+        self.backoff = 0;
+    }
+
+    /// Double the timeout after it expired (RFC 6298 §5.5)
+    pub(crate) fn back_off(&mut self) {
+        self.backoff = self.backoff.saturating_add(1);
+    }
+
+    /// Forget the backoff (new data was acknowledged)
+    pub(crate) fn reset_backoff(&mut self) {
+        self.backoff = 0;
+    }
+
+    /// The current timeout, backoff included, capped at `max_rto`
+    pub(crate) fn rto(&self, max_rto: Duration) -> Duration {
+        let shifted = u64::from(self.rto) << u32::from(self.backoff.min(32));
+        Duration::from_micros(shifted.min(u64::from(micros(max_rto))))
+    }
+
+    /// The smoothed RTT, if measured
+    pub(crate) fn srtt(&self) -> Option<Duration> {
+        self.has_sample.then(|| Duration::from_micros(u64::from(self.srtt)))
+    }
+
+    /// The RTT variance
+    pub(crate) fn rttvar(&self) -> Duration {
+        Duration::from_micros(u64::from(self.rttvar))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: Duration = Duration::from_secs(1);
+    const MAX: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn initial_rto_is_one_second_and_backs_off() {
+        let mut e = RttEstimator::new(Duration::from_secs(1));
+        assert_eq!(e.rto(MAX), Duration::from_secs(1));
+        e.back_off();
+        e.back_off();
+        assert_eq!(e.rto(MAX), Duration::from_secs(4));
+        for _ in 0..40 {
+            e.back_off();
+        }
+        assert_eq!(e.rto(MAX), MAX);
+    }
+
+    #[test]
+    fn first_and_later_samples_follow_rfc6298() {
+        let mut e = RttEstimator::new(Duration::from_secs(1));
+        e.sample(Duration::from_millis(100), Duration::from_millis(1), MAX);
+        assert_eq!(e.srtt(), Some(Duration::from_millis(100)));
+        assert_eq!(e.rttvar(), Duration::from_millis(50));
+        assert_eq!(e.rto(MAX), Duration::from_millis(300));
+        e.sample(Duration::from_millis(200), Duration::from_millis(1), MAX);
+        // RTTVAR = 3/4*50 + 1/4*100 = 62.5; SRTT = 7/8*100 + 1/8*200 = 112.5
+        assert_eq!(e.rttvar(), Duration::from_micros(62_500));
+        assert_eq!(e.srtt(), Some(Duration::from_micros(112_500)));
+        // The 1 s minimum (RFC 6298 §2.4) applies by default.
+        e.sample(Duration::from_millis(10), MIN, MAX);
+        assert_eq!(e.rto(MAX), MIN);
+    }
+}

@@ -1,0 +1,99 @@
+//! What happens when a connection's timers fire (RFC 6298 §5, RFC 9293 §3.8)
+
+use super::{CloseReason, ConnConfig, Connection, EventSink, Flags, State, Timer, Trigger};
+use crate::time::Instant;
+
+impl Connection {
+    /// Fire every timer due at `now`; calling it early or twice is harmless
+    pub fn handle_timeout(&mut self, now: Instant, cfg: &ConnConfig, sink: &mut impl EventSink) {
+        if self.timers.is_due(Timer::Linger, now) {
+            self.timers.stop(Timer::Linger);
+            match self.state {
+                State::TimeWait => self.finish(Trigger::TimerExpired, CloseReason::Normal, sink),
+                State::FinWait2 => self.finish(Trigger::TimerExpired, CloseReason::TimedOut, sink),
+                _ => {}
+            }
+            if self.state == State::Closed {
+                return;
+            }
+        }
+        if self.timers.is_due(Timer::Retransmit, now) {
+            self.retransmit_timeout(now, cfg, sink);
+            if self.state == State::Closed {
+                return;
+            }
+        }
+        if self.timers.is_due(Timer::DelayedAck, now) {
+            self.timers.stop(Timer::DelayedAck);
+            self.flags |= Flags::ACK_NOW;
+        }
+        if self.timers.is_due(Timer::Persist, now) {
+            self.timers.stop(Timer::Persist);
+            if self.snd_wnd == 0 {
+                // MUST-37: probes go on while they are answered; unanswered ones count.
+                self.probes = self.probes.saturating_add(1);
+                if self.probes > cfg.max_retries {
+                    self.finish(Trigger::Timeout, CloseReason::TimedOut, sink);
+                    return;
+                }
+                self.flags |= Flags::PROBE;
+                // SHLD-30: exponential backoff between probes.
+                let base = self.rtt.rto(cfg.max_rto);
+                let wait = base.saturating_mul(1 << self.probes.min(16)).min(cfg.max_rto);
+                self.timers.set(Timer::Persist, now + wait);
+            }
+        }
+        if self.timers.is_due(Timer::KeepAlive, now) {
+            self.keep_alive_timeout(now, cfg, sink);
+        }
+    }
+
+    fn retransmit_timeout(&mut self, now: Instant, cfg: &ConnConfig, sink: &mut impl EventSink) {
+        self.timers.stop(Timer::Retransmit);
+        if self.snd_una == self.snd_max && !matches!(self.state, State::SynSent | State::SynReceived) {
+            return; // nothing outstanding
+        }
+        self.retries = self.retries.saturating_add(1);
+        let limit = match self.state {
+            State::SynSent => cfg.syn_retries,
+            State::SynReceived => cfg.synack_retries,
+            _ => cfg.max_retries,
+        };
+        if self.retries > limit {
+            // R2 reached (RFC 9293 §3.8.3): give up.
+            self.finish(Trigger::Timeout, CloseReason::TimedOut, sink);
+            return;
+        }
+        self.stats.timeouts = self.stats.timeouts.wrapping_add(1);
+        let mss = u32::from(self.snd_mss);
+        self.cc.on_timeout(self.snd_max.bytes_after(self.snd_una), mss);
+        self.flags.remove(Flags::RECOVERY);
+        self.recover = self.snd_max;
+        self.dup_acks = 0;
+        self.rtt.back_off();
+        self.rtt_seq = None;
+        // Go back: resend from the oldest unacknowledged sequence number.
+        self.snd_nxt = self.snd_una;
+        self.timers.set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
+    }
+
+    fn keep_alive_timeout(&mut self, now: Instant, cfg: &ConnConfig, sink: &mut impl EventSink) {
+        self.timers.stop(Timer::KeepAlive);
+        let Some(ka) = cfg.keep_alive else { return };
+        if !self.flags.contains(Flags::KEEP_ALIVE) || !self.state.is_synchronized() {
+            return;
+        }
+        if self.snd_una != self.snd_max {
+            // MUST-26: only when nothing is outstanding; the RTO is in charge meanwhile.
+            self.timers.set(Timer::KeepAlive, now + ka.idle);
+            return;
+        }
+        if self.probes >= ka.probes.max(1) {
+            self.finish(Trigger::Timeout, CloseReason::TimedOut, sink);
+            return;
+        }
+        self.probes = self.probes.saturating_add(1);
+        self.flags |= Flags::PROBE;
+        self.timers.set(Timer::KeepAlive, now + ka.interval);
+    }
+}
