@@ -20,11 +20,11 @@
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
-#[cfg(feature = "alloc")]
+#[cfg(any(feature = "alloc", test))]
 extern crate alloc;
 
+pub mod conn;
+pub mod engine;
 pub mod seq;
 pub mod time;
 pub mod wire;
-pub mod conn;
-pub mod engine;

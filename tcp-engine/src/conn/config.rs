@@ -16,7 +16,11 @@ pub struct KeepAlive {
 
 impl Default for KeepAlive {
     fn default() -> Self {
-        Self { idle: Duration::from_secs(2 * 3600), interval: Duration::from_secs(75), probes: 9 }
+        Self {
+            idle: Duration::from_secs(2 * 3600),
+            interval: Duration::from_secs(75),
+            probes: 9,
+        }
     }
 }
 

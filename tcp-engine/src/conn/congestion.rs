@@ -18,7 +18,11 @@ pub(crate) struct Congestion {
 impl Congestion {
     /// Initial window of `iw` segments (RFC 6928) and an unlimited threshold (RFC 5681 §3.1)
     pub(crate) fn new(iw: u16, mss: u32) -> Self {
-        Self { cwnd: u32::from(iw.max(1)).saturating_mul(mss), ssthresh: u32::MAX, acked_accum: 0 }
+        Self {
+            cwnd: u32::from(iw.max(1)).saturating_mul(mss),
+            ssthresh: u32::MAX,
+            acked_accum: 0,
+        }
     }
 
     /// Reset the initial window once the MSS is known

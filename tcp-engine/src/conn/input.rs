@@ -1,6 +1,8 @@
 //! Segment arrival (RFC 9293 §3.10.7.3 and §3.10.7.4, with RFC 5961 and RFC 7323 checks)
 
-use super::{Buffers, CloseReason, ConnConfig, Connection, Event, EventSink, Flags, State, Timer, Trigger};
+use super::{
+    Buffers, CloseReason, ConnConfig, Connection, Event, EventSink, Flags, State, Timer, Trigger,
+};
 use crate::seq::SeqNumber;
 use crate::time::Instant;
 use crate::wire::{TcpFlags, TcpRepr};
@@ -75,7 +77,10 @@ impl Connection {
             if f.contains(TcpFlags::RST) {
                 return SegmentOutcome::Ignored;
             }
-            return SegmentOutcome::Replied(Reply::Rst { seq: seg.ack_number, ack: None });
+            return SegmentOutcome::Replied(Reply::Rst {
+                seq: seg.ack_number,
+                ack: None,
+            });
         }
         // Second: RST. Only with an acceptable ACK (RFC 5961 §3 leaves SYN-SENT as is).
         if f.contains(TcpFlags::RST) {
@@ -112,7 +117,11 @@ impl Connection {
         }
         // Data on a SYN (RFC 9293 §3.10.7.3): queue it like any other.
         if !seg.payload.is_empty() || f.contains(TcpFlags::FIN) {
-            let rest = TcpRepr { flags: f - TcpFlags::SYN, seq_number: seg.seq_number + 1u32, ..*seg };
+            let rest = TcpRepr {
+                flags: f - TcpFlags::SYN,
+                seq_number: seg.seq_number + 1u32,
+                ..*seg
+            };
             if self.state.is_synchronized() {
                 self.receive_text(now, &rest, bufs, cfg, sink);
                 self.receive_fin(now, &rest, cfg, sink);
@@ -172,7 +181,10 @@ impl Connection {
         if self.state == State::SynReceived {
             if !(seg.ack_number.gt(self.snd_una) && seg.ack_number.le(self.snd_max)) {
                 // An old duplicate SYN's handshake: reset it (RFC 9293 §3.5, figure 9).
-                return SegmentOutcome::Replied(Reply::Rst { seq: seg.ack_number, ack: None });
+                return SegmentOutcome::Replied(Reply::Rst {
+                    seq: seg.ack_number,
+                    ack: None,
+                });
             }
             self.update_send_window(seg, true);
             self.transition(Trigger::RecvAckOfSyn, sink);
@@ -190,7 +202,9 @@ impl Connection {
         self.arm_keep_alive(now, cfg);
         let fin_acked = self.process_ack(now, seg, bufs, cfg, sink);
         match self.state {
-            State::Closing if fin_acked => self.enter_time_wait(now, Trigger::RecvAckOfFin, cfg, sink),
+            State::Closing if fin_acked => {
+                self.enter_time_wait(now, Trigger::RecvAckOfFin, cfg, sink)
+            }
             State::LastAck if fin_acked => {
                 self.finish(Trigger::RecvAckOfFin, CloseReason::Normal, sink);
                 return SegmentOutcome::Accepted;
@@ -206,7 +220,10 @@ impl Connection {
             _ => {}
         }
         // Sixth and seventh: urgent pointer (delivered in line) and segment text.
-        if matches!(self.state, State::Established | State::FinWait1 | State::FinWait2) {
+        if matches!(
+            self.state,
+            State::Established | State::FinWait1 | State::FinWait2
+        ) {
             self.receive_text(now, seg, bufs, cfg, sink);
         } else if !seg.payload.is_empty() && self.is_released() {
             // Data after close, nobody to read it (SHLD-3): reset.
@@ -292,7 +309,11 @@ impl Connection {
             || self.snd_wl1.lt(seg.seq_number)
             || (self.snd_wl1 == seg.seq_number && self.snd_wl2.le(seg.ack_number))
         {
-            let shift = if seg.flags.contains(TcpFlags::SYN) { 0 } else { self.snd_wscale };
+            let shift = if seg.flags.contains(TcpFlags::SYN) {
+                0
+            } else {
+                self.snd_wscale
+            };
             self.snd_wnd = u32::from(seg.window_len) << shift;
             self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
             self.snd_wl1 = seg.seq_number;
@@ -317,7 +338,8 @@ impl Connection {
     fn take_rtt_sample(&mut self, now: Instant, ack: SeqNumber, cfg: &ConnConfig) {
         if let Some(seq) = self.rtt_seq {
             if ack.gt(seq) {
-                self.rtt.sample(now - self.rtt_sent_at, cfg.min_rto, cfg.max_rto);
+                self.rtt
+                    .sample(now - self.rtt_sent_at, cfg.min_rto, cfg.max_rto);
                 self.rtt_seq = None;
             }
         }
@@ -365,7 +387,8 @@ impl Connection {
             if self.snd_una == self.snd_max {
                 self.timers.stop(Timer::Retransmit);
             } else {
-                self.timers.set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
+                self.timers
+                    .set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
             }
             if self.flags.contains(Flags::WANT_WRITABLE) && data_acked > 0 {
                 self.flags.remove(Flags::WANT_WRITABLE);
@@ -390,7 +413,8 @@ impl Connection {
                 self.snd_nxt = self.snd_una;
                 self.rtt_seq = None;
                 self.count_retransmission(true);
-                self.timers.set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
+                self.timers
+                    .set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
             }
         }
         self.update_send_window(seg, false);
@@ -457,7 +481,13 @@ impl Connection {
             return;
         }
         let data = &data[..data.len().min(room - offset)];
-        let full_sized = data.len() >= usize::from(self.snd_mss.min(cfg.mss));
+        // Full-sized: the largest payload the peer may send us, options taken off.
+        let ts_len = if self.flags.contains(Flags::TIMESTAMPS) {
+            12
+        } else {
+            0
+        };
+        let full_sized = data.len() + ts_len >= usize::from(self.snd_mss.min(cfg.mss));
         if offset == 0 {
             let n = self.rx.write_at(bufs.rx, self.rx.len(), data);
             let had_gap = !self.ooo.is_empty();
@@ -500,7 +530,13 @@ impl Connection {
     }
 
     /// The FIN check (RFC 9293 §3.10.7.4, eighth check), also for a FIN held beyond a gap
-    fn receive_fin(&mut self, now: Instant, seg: &TcpRepr<'_>, cfg: &ConnConfig, sink: &mut impl EventSink) {
+    fn receive_fin(
+        &mut self,
+        now: Instant,
+        seg: &TcpRepr<'_>,
+        cfg: &ConnConfig,
+        sink: &mut impl EventSink,
+    ) {
         if seg.flags.contains(TcpFlags::FIN) && !self.flags.contains(Flags::FIN_RECEIVED) {
             let fin_at = seg.seq_number + seg.payload.len();
             self.fin_seq = Some(fin_at);
@@ -527,7 +563,13 @@ impl Connection {
         }
     }
 
-    fn enter_time_wait(&mut self, now: Instant, trigger: Trigger, cfg: &ConnConfig, sink: &mut impl EventSink) {
+    fn enter_time_wait(
+        &mut self,
+        now: Instant,
+        trigger: Trigger,
+        cfg: &ConnConfig,
+        sink: &mut impl EventSink,
+    ) {
         self.transition(trigger, sink);
         self.timers.stop_all();
         self.timers.set(Timer::Linger, now + cfg.msl * 2);

@@ -192,8 +192,15 @@ impl Connection {
         Self {
             tuple,
             state,
-            flags: if cfg.nagle { Flags::empty() } else { Flags::NO_DELAY }
-                | if cfg.keep_alive.is_some() { Flags::KEEP_ALIVE } else { Flags::empty() },
+            flags: if cfg.nagle {
+                Flags::empty()
+            } else {
+                Flags::NO_DELAY
+            } | if cfg.keep_alive.is_some() {
+                Flags::KEEP_ALIVE
+            } else {
+                Flags::empty()
+            },
             close_reason: None,
             iss,
             snd_una: iss,
@@ -245,8 +252,13 @@ impl Connection {
         sink: &mut impl EventSink,
     ) -> Self {
         let mut c = Self::blank(tuple, iss, cfg, State::Closed);
-        c.rcv_wscale = if cfg.window_scaling { window_shift(rx_capacity) } else { 0 };
-        c.timers.set(Timer::Retransmit, now + c.rtt.rto(cfg.max_rto));
+        c.rcv_wscale = if cfg.window_scaling {
+            window_shift(rx_capacity)
+        } else {
+            0
+        };
+        c.timers
+            .set(Timer::Retransmit, now + c.rtt.rto(cfg.max_rto));
         c.transition(Trigger::ActiveOpen, sink);
         c
     }
@@ -277,7 +289,8 @@ impl Connection {
         c.max_snd_wnd = c.snd_wnd;
         c.snd_wl1 = syn.seq_number;
         c.rcv_adv = c.rcv_nxt + c.rx_window(rx_capacity, 0);
-        c.timers.set(Timer::Retransmit, now + c.rtt.rto(cfg.max_rto));
+        c.timers
+            .set(Timer::Retransmit, now + c.rtt.rto(cfg.max_rto));
         c.transition(Trigger::RecvSyn, sink);
         Some(c)
     }
@@ -303,7 +316,8 @@ impl Connection {
                 self.ts_recent = tsval;
             }
         }
-        self.cc.set_initial(cfg.initial_window, u32::from(self.snd_mss));
+        self.cc
+            .set_initial(cfg.initial_window, u32::from(self.snd_mss));
     }
 
     /// Change state through the transition table, reporting the change
@@ -371,6 +385,13 @@ impl Connection {
         self.flags.contains(Flags::PASSIVE)
     }
 
+    /// Whether no ACK, probe or RST is waiting to be sent
+    pub fn is_quiet(&self) -> bool {
+        !self
+            .flags
+            .intersects(Flags::ACK_NOW | Flags::PROBE | Flags::RST_NOW)
+    }
+
     /// The earliest timer deadline
     pub fn poll_at(&self) -> Option<Instant> {
         self.timers.next()
@@ -383,7 +404,9 @@ impl Connection {
 
     /// When TIME-WAIT ends, if the connection is in it
     pub fn time_wait_deadline(&self) -> Option<Instant> {
-        (self.state == State::TimeWait).then(|| self.timers.get(Timer::Linger)).flatten()
+        (self.state == State::TimeWait)
+            .then(|| self.timers.get(Timer::Linger))
+            .flatten()
     }
 
     /// Statistics, like Linux's `tcp_info`
@@ -518,7 +541,11 @@ impl Connection {
                 }
                 Ok(())
             }
-            State::FinWait1 | State::FinWait2 | State::Closing | State::LastAck | State::TimeWait => Ok(()),
+            State::FinWait1
+            | State::FinWait2
+            | State::Closing
+            | State::LastAck
+            | State::TimeWait => Ok(()),
             State::Closed | State::Listen => Err(CloseError::InvalidState(self.state)),
         }
     }
@@ -549,9 +576,16 @@ impl Connection {
         }
         let rst = matches!(
             self.state,
-            State::SynReceived | State::Established | State::FinWait1 | State::FinWait2 | State::CloseWait
+            State::SynReceived
+                | State::Established
+                | State::FinWait1
+                | State::FinWait2
+                | State::CloseWait
         )
-        .then_some(Reply::Rst { seq: self.snd_nxt, ack: None });
+        .then_some(Reply::Rst {
+            seq: self.snd_nxt,
+            ack: None,
+        });
         self.finish(Trigger::Abort, CloseReason::Aborted, sink);
         rst
     }

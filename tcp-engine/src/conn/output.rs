@@ -1,6 +1,8 @@
 //! Building the next segment to send (RFC 9293 §3.8.6.2.1, §3.8.6.3, RFC 5681, RFC 7323)
 
-use super::{Buffers, CloseReason, ConnConfig, Connection, EventSink, Flags, State, Timer, Trigger};
+use super::{
+    Buffers, CloseReason, ConnConfig, Connection, EventSink, Flags, State, Timer, Trigger,
+};
 use crate::seq::SeqNumber;
 use crate::time::Instant;
 use crate::wire::{SackBlock, TcpFlags, TcpOptions, TcpPacket, TcpRepr};
@@ -43,27 +45,51 @@ impl Connection {
         self.plan(Instant::ZERO, bufs, cfg, usize::MAX).is_some()
     }
 
-    fn plan(&self, now: Instant, bufs: &Buffers<'_>, cfg: &ConnConfig, room: usize) -> Option<Plan> {
+    fn plan(
+        &self,
+        now: Instant,
+        bufs: &Buffers<'_>,
+        cfg: &ConnConfig,
+        room: usize,
+    ) -> Option<Plan> {
         let ack_flag = TcpFlags::ACK;
         if self.flags.contains(Flags::RST_NOW) && self.state != State::Closed {
             let options = TcpOptions::NONE;
-            return Some(Plan { flags: TcpFlags::RST | ack_flag, seq: self.snd_nxt, len: 0, options });
+            return Some(Plan {
+                flags: TcpFlags::RST | ack_flag,
+                seq: self.snd_nxt,
+                len: 0,
+                options,
+            });
         }
         let ts = self.flags.contains(Flags::TIMESTAMPS);
         match self.state {
             State::Closed | State::Listen => return None,
             State::SynSent | State::SynReceived if self.snd_nxt == self.iss => {
-                let mut options = TcpOptions { mss: Some(cfg.mss), ..TcpOptions::NONE };
+                let mut options = TcpOptions {
+                    mss: Some(cfg.mss),
+                    ..TcpOptions::NONE
+                };
                 let offer = self.state == State::SynSent;
                 if cfg.window_scaling && (offer || self.flags.contains(Flags::WINDOW_SCALE)) {
                     options.window_scale = Some(self.rcv_wscale);
                 }
                 options.sack_permitted = cfg.sack && (offer || self.flags.contains(Flags::SACK));
                 if cfg.timestamps && (offer || ts) {
-                    options.timestamps = Some((self.ts_now(now), if offer { 0 } else { self.ts_recent }));
+                    options.timestamps =
+                        Some((self.ts_now(now), if offer { 0 } else { self.ts_recent }));
                 }
-                let flags = if offer { TcpFlags::SYN } else { TcpFlags::SYN | ack_flag };
-                return Some(Plan { flags, seq: self.iss, len: 0, options });
+                let flags = if offer {
+                    TcpFlags::SYN
+                } else {
+                    TcpFlags::SYN | ack_flag
+                };
+                return Some(Plan {
+                    flags,
+                    seq: self.iss,
+                    len: 0,
+                    options,
+                });
             }
             _ => {}
         }
@@ -76,7 +102,10 @@ impl Connection {
             let (ranges, n) = self.ooo.sack_ranges(if ts { 3 } else { 4 });
             for &(start, end) in &ranges[..n] {
                 let base = self.rcv_nxt;
-                options.push_sack(SackBlock { left: base + start, right: base + end });
+                options.push_sack(SackBlock {
+                    left: base + start,
+                    right: base + end,
+                });
             }
         }
         let header = crate::wire::HEADER_LEN + options.wire_len();
@@ -88,10 +117,20 @@ impl Connection {
         }
         if self.flags.contains(Flags::PROBE) && self.state.is_synchronized() {
             // Zero-window probe or keep-alive: one old sequence number, no data (SHLD-12).
-            return Some(Plan { flags: ack_flag, seq: self.snd_una - 1u32, len: 0, options });
+            return Some(Plan {
+                flags: ack_flag,
+                seq: self.snd_una - 1u32,
+                len: 0,
+                options,
+            });
         }
         if self.flags.contains(Flags::ACK_NOW) {
-            return Some(Plan { flags: ack_flag, seq: self.snd_nxt, len: 0, options });
+            return Some(Plan {
+                flags: ack_flag,
+                seq: self.snd_nxt,
+                len: 0,
+                options,
+            });
         }
         None
     }
@@ -101,7 +140,11 @@ impl Connection {
     fn plan_data(&self, bufs: &Buffers<'_>, room: usize, options: &TcpOptions) -> Option<Plan> {
         if !matches!(
             self.state,
-            State::Established | State::CloseWait | State::FinWait1 | State::Closing | State::LastAck
+            State::Established
+                | State::CloseWait
+                | State::FinWait1
+                | State::Closing
+                | State::LastAck
         ) && !(self.state == State::SynReceived && self.flags.contains(Flags::FIN_QUEUED))
         {
             return None;
@@ -112,7 +155,10 @@ impl Connection {
         let unsent = self.tx.len().saturating_sub(sent);
         let window = self.snd_wnd.min(self.cc.cwnd);
         let usable = (self.snd_una + window).bytes_after(self.snd_nxt) as usize;
-        let seg_max = usize::from(self.snd_mss).saturating_sub(options.wire_len()).max(1).min(room);
+        let seg_max = usize::from(self.snd_mss)
+            .saturating_sub(options.wire_len())
+            .max(1)
+            .min(room);
         let mut len = unsent.min(usable).min(seg_max);
         let fin_pos = self.fin_seq_out();
         let retransmit = self.snd_nxt.lt(self.snd_max);
@@ -144,7 +190,12 @@ impl Connection {
         if len > 0 && len == unsent {
             flags |= TcpFlags::PSH; // MUST-61: the segment that empties the buffer
         }
-        Some(Plan { flags, seq: self.snd_nxt, len, options: *options })
+        Some(Plan {
+            flags,
+            seq: self.snd_nxt,
+            len,
+            options: *options,
+        })
     }
 
     /// Start zero-window probing when the peer's window is closed with data waiting
@@ -157,7 +208,8 @@ impl Connection {
             && self.state.is_synchronized()
             && self.timers.get(Timer::Persist).is_none()
         {
-            self.timers.set(Timer::Persist, now + self.rtt.rto(cfg.max_rto));
+            self.timers
+                .set(Timer::Persist, now + self.rtt.rto(cfg.max_rto));
         }
     }
 
@@ -180,10 +232,20 @@ impl Connection {
         edge.max(self.rcv_adv)
     }
 
-    fn emit(&self, bufs: &Buffers<'_>, plan: &Plan, edge: SeqNumber, out: &mut [u8]) -> Option<usize> {
+    fn emit(
+        &self,
+        bufs: &Buffers<'_>,
+        plan: &Plan,
+        edge: SeqNumber,
+        out: &mut [u8],
+    ) -> Option<usize> {
         let syn = plan.flags.contains(TcpFlags::SYN);
         let wnd = edge.bytes_after(self.rcv_nxt);
-        let window_len = if syn { wnd.min(0xffff) } else { (wnd >> self.rcv_wscale).min(0xffff) } as u16;
+        let window_len = if syn {
+            wnd.min(0xffff)
+        } else {
+            (wnd >> self.rcv_wscale).min(0xffff)
+        } as u16;
         let has_ack = plan.flags.contains(TcpFlags::ACK);
         let repr = TcpRepr {
             src_port: self.tuple.local_port,
@@ -191,7 +253,11 @@ impl Connection {
             flags: plan.flags,
             seq_number: plan.seq,
             ack_number: if has_ack { self.rcv_nxt } else { SeqNumber(0) },
-            window_len: if plan.flags.contains(TcpFlags::RST) { 0 } else { window_len },
+            window_len: if plan.flags.contains(TcpFlags::RST) {
+                0
+            } else {
+                window_len
+            },
             urgent_pointer: 0,
             options: plan.options,
             payload: &[],
@@ -205,14 +271,23 @@ impl Connection {
         let mut packet = TcpPacket::new_unchecked(&mut out[..total]);
         if plan.len > 0 {
             let offset = plan.seq.bytes_after(self.data_start()) as usize;
-            let copied = self.tx.peek(bufs.tx, offset, &mut packet.payload_mut()[..plan.len]);
+            let copied = self
+                .tx
+                .peek(bufs.tx, offset, &mut packet.payload_mut()[..plan.len]);
             debug_assert_eq!(copied, plan.len);
         }
         packet.fill_checksum(&self.tuple.local_addr, &self.tuple.remote_addr);
         Some(total)
     }
 
-    fn commit(&mut self, now: Instant, cfg: &ConnConfig, plan: &Plan, edge: SeqNumber, sink: &mut impl EventSink) {
+    fn commit(
+        &mut self,
+        now: Instant,
+        cfg: &ConnConfig,
+        plan: &Plan,
+        edge: SeqNumber,
+        sink: &mut impl EventSink,
+    ) {
         self.stats.segments_sent = self.stats.segments_sent.wrapping_add(1);
         if plan.flags.contains(TcpFlags::RST) {
             self.flags.remove(Flags::RST_NOW);
@@ -251,7 +326,8 @@ impl Connection {
         self.snd_nxt = end;
         self.snd_max = self.snd_max.max(end);
         if self.timers.get(Timer::Retransmit).is_none() {
-            self.timers.set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
+            self.timers
+                .set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
         }
     }
 }

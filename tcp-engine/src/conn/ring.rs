@@ -158,7 +158,8 @@ mod tests {
                 }
                 let mut out = [0u8; 16];
                 let got = r.peek(&buf, 0, &mut out);
-                prop_assert_eq!(&out[..got], model.iter().copied().collect::<Vec<_>>().as_slice());
+                let expect: Vec<u8> = model.iter().copied().collect();
+                prop_assert_eq!(&out[..got], expect.as_slice());
             }
         }
     }

@@ -27,7 +27,13 @@ fn micros(d: Duration) -> u32 {
 impl RttEstimator {
     /// No sample yet: RTO is the initial value (RFC 6298 §2.1, 1 s by default)
     pub(crate) fn new(initial_rto: Duration) -> Self {
-        Self { srtt: 0, rttvar: 0, rto: micros(initial_rto), backoff: 0, has_sample: false }
+        Self {
+            srtt: 0,
+            rttvar: 0,
+            rto: micros(initial_rto),
+            backoff: 0,
+            has_sample: false,
+        }
     }
 
     /// Take an RTT measurement (RFC 6298 §2.2, §2.3); callers apply Karn's rule (§3)
@@ -67,7 +73,8 @@ impl RttEstimator {
 
     /// The smoothed RTT, if measured
     pub(crate) fn srtt(&self) -> Option<Duration> {
-        self.has_sample.then(|| Duration::from_micros(u64::from(self.srtt)))
+        self.has_sample
+            .then(|| Duration::from_micros(u64::from(self.srtt)))
     }
 
     /// The RTT variance

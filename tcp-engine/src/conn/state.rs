@@ -69,17 +69,26 @@ impl State {
 
     /// Whether the sequence numbers of both sides are known (RFC 9293 §3.3.2)
     pub const fn is_synchronized(self) -> bool {
-        !matches!(self, Self::Closed | Self::Listen | Self::SynSent | Self::SynReceived)
+        !matches!(
+            self,
+            Self::Closed | Self::Listen | Self::SynSent | Self::SynReceived
+        )
     }
 
     /// Whether the application may still queue data to send
     pub const fn may_send(self) -> bool {
-        matches!(self, Self::SynSent | Self::SynReceived | Self::Established | Self::CloseWait)
+        matches!(
+            self,
+            Self::SynSent | Self::SynReceived | Self::Established | Self::CloseWait
+        )
     }
 
     /// Whether data from the peer may still arrive
     pub const fn may_receive(self) -> bool {
-        matches!(self, Self::SynSent | Self::SynReceived | Self::Established | Self::FinWait1 | Self::FinWait2)
+        matches!(
+            self,
+            Self::SynSent | Self::SynReceived | Self::Established | Self::FinWait1 | Self::FinWait2
+        )
     }
 }
 
@@ -183,7 +192,10 @@ pub const TRANSITIONS: &[(State, Trigger, State)] = &[
 /// `(SYN-RECEIVED, RecvReset)` has two outcomes (back to LISTEN for a passive open, CLOSED for
 /// an active one); the first listed is returned and callers pick with [`next_state_to`].
 pub fn next_state(from: State, trigger: Trigger) -> Option<State> {
-    TRANSITIONS.iter().find(|(f, t, _)| *f == from && *t == trigger).map(|&(_, _, to)| to)
+    TRANSITIONS
+        .iter()
+        .find(|(f, t, _)| *f == from && *t == trigger)
+        .map(|&(_, _, to)| to)
 }
 
 /// `Some(to)` when `(from, trigger, to)` is in the table
@@ -199,15 +211,22 @@ pub fn is_legal(from: State, to: State) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::string::ToString;
 
     #[test]
     fn every_state_is_reachable_and_closed_is_reachable_from_all() {
         for s in State::ALL {
             if s != Closed {
-                assert!(TRANSITIONS.iter().any(|&(_, _, to)| to == s), "{s} unreachable");
+                assert!(
+                    TRANSITIONS.iter().any(|&(_, _, to)| to == s),
+                    "{s} unreachable"
+                );
             }
             if !matches!(s, Closed | Listen) {
-                assert!(TRANSITIONS.iter().any(|&(f, _, to)| f == s && to == Closed), "{s} cannot close");
+                assert!(
+                    TRANSITIONS.iter().any(|&(f, _, to)| f == s && to == Closed),
+                    "{s} cannot close"
+                );
             }
         }
     }

@@ -29,7 +29,9 @@ pub(crate) struct TimerTable {
 impl TimerTable {
     /// All timers stopped
     pub(crate) const fn new() -> Self {
-        Self { at: [u64::MAX; COUNT] }
+        Self {
+            at: [u64::MAX; COUNT],
+        }
     }
 
     /// Arm `timer` for `at`

@@ -39,7 +39,9 @@ impl Connection {
                 self.flags |= Flags::PROBE;
                 // SHLD-30: exponential backoff between probes.
                 let base = self.rtt.rto(cfg.max_rto);
-                let wait = base.saturating_mul(1 << self.probes.min(16)).min(cfg.max_rto);
+                let wait = base
+                    .saturating_mul(1 << self.probes.min(16))
+                    .min(cfg.max_rto);
                 self.timers.set(Timer::Persist, now + wait);
             }
         }
@@ -50,7 +52,9 @@ impl Connection {
 
     fn retransmit_timeout(&mut self, now: Instant, cfg: &ConnConfig, sink: &mut impl EventSink) {
         self.timers.stop(Timer::Retransmit);
-        if self.snd_una == self.snd_max && !matches!(self.state, State::SynSent | State::SynReceived) {
+        if self.snd_una == self.snd_max
+            && !matches!(self.state, State::SynSent | State::SynReceived)
+        {
             return; // nothing outstanding
         }
         self.retries = self.retries.saturating_add(1);
@@ -66,7 +70,8 @@ impl Connection {
         }
         self.stats.timeouts = self.stats.timeouts.wrapping_add(1);
         let mss = u32::from(self.snd_mss);
-        self.cc.on_timeout(self.snd_max.bytes_after(self.snd_una), mss);
+        self.cc
+            .on_timeout(self.snd_max.bytes_after(self.snd_una), mss);
         self.flags.remove(Flags::RECOVERY);
         self.recover = self.snd_max;
         self.dup_acks = 0;
@@ -74,7 +79,8 @@ impl Connection {
         self.rtt_seq = None;
         // Go back: resend from the oldest unacknowledged sequence number.
         self.snd_nxt = self.snd_una;
-        self.timers.set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
+        self.timers
+            .set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
     }
 
     fn keep_alive_timeout(&mut self, now: Instant, cfg: &ConnConfig, sink: &mut impl EventSink) {

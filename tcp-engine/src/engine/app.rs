@@ -6,7 +6,9 @@ use core::net::{IpAddr, SocketAddr};
 use super::input::is_unicast;
 use super::storage::{Listener, Owner, NONE};
 use super::{ConnHandle, Engine, Entry, ListenerHandle};
-use crate::conn::{CloseError, ConnStats, Connection, FourTuple, RecvError, Reply, SendError, State};
+use crate::conn::{
+    CloseError, ConnStats, Connection, FourTuple, RecvError, Reply, SendError, State,
+};
 use crate::time::Instant;
 use crate::wire::TcpFlags;
 
@@ -75,12 +77,20 @@ display!(HandleError, Self::InvalidHandle => "stale connection handle");
 impl Engine<'_> {
     /// Passive open (RFC 9293 §3.9.1.1): accept connections to `local`; an unspecified
     /// address listens on every address of its family. `backlog` bounds the accept queue.
-    pub fn listen(&mut self, local: SocketAddr, backlog: u16) -> Result<ListenerHandle, ListenError> {
+    pub fn listen(
+        &mut self,
+        local: SocketAddr,
+        backlog: u16,
+    ) -> Result<ListenerHandle, ListenError> {
         let ip = local.ip();
         if local.port() == 0 || (!ip.is_unspecified() && !is_unicast(&ip)) {
             return Err(ListenError::InvalidAddress);
         }
-        if self.listeners.iter().any(|l| l.listener.is_some_and(|l| l.local == local)) {
+        if self
+            .listeners
+            .iter()
+            .any(|l| l.listener.is_some_and(|l| l.local == local))
+        {
             return Err(ListenError::InUse);
         }
         let (i, slot) = self
@@ -97,7 +107,10 @@ impl Engine<'_> {
             queue_head: NONE,
             queue_tail: NONE,
         });
-        Ok(ListenerHandle { index: i as u16, generation: slot.generation })
+        Ok(ListenerHandle {
+            index: i as u16,
+            generation: slot.generation,
+        })
     }
 
     /// Stop listening; half-open and unaccepted connections are reset
@@ -105,10 +118,10 @@ impl Engine<'_> {
         self.listener_mut(listener)?;
         let l = listener.index;
         for slot in 0..self.slots.len() as u32 {
-            let owned = self
-                .slots
-                .get(slot as usize)
-                .is_some_and(|s| s.conn.is_some() && matches!(s.owner, Owner::HalfOpen(x) | Owner::Queued(x) if x == l));
+            let owned = self.slots.get(slot as usize).is_some_and(|s| {
+                s.conn.is_some()
+                    && matches!(s.owner, Owner::HalfOpen(x) | Owner::Queued(x) if x == l)
+            });
             if owned {
                 if let Some(s) = self.slots.get_mut(slot as usize) {
                     s.owner = Owner::App;
@@ -146,7 +159,9 @@ impl Engine<'_> {
                 l.queue_tail = NONE;
             }
             l.queued = l.queued.saturating_sub(1);
-            let Some(s) = self.slots.get_mut(slot as usize) else { continue };
+            let Some(s) = self.slots.get_mut(slot as usize) else {
+                continue;
+            };
             s.owner = Owner::App;
             s.next = NONE;
             let released = s.conn.as_ref().is_some_and(Connection::is_released);
@@ -160,11 +175,19 @@ impl Engine<'_> {
     }
 
     fn handle_of_slot(&self, slot: u32) -> ConnHandle {
-        ConnHandle { index: slot, generation: self.slots.get(slot as usize).map_or(0, |s| s.generation) }
+        ConnHandle {
+            index: slot,
+            generation: self.slots.get(slot as usize).map_or(0, |s| s.generation),
+        }
     }
 
     /// Active open from an ephemeral port (RFC 9293 §3.9.1.1, RFC 6056 algorithm 3)
-    pub fn connect(&mut self, now: Instant, local: IpAddr, remote: SocketAddr) -> Result<ConnHandle, ConnectError> {
+    pub fn connect(
+        &mut self,
+        now: Instant,
+        local: IpAddr,
+        remote: SocketAddr,
+    ) -> Result<ConnHandle, ConnectError> {
         let (lo, hi) = self.config.ephemeral_ports;
         let (lo, hi) = (lo.min(hi), lo.max(hi));
         let range = u32::from(hi - lo) + 1;
@@ -188,7 +211,11 @@ impl Engine<'_> {
         remote: SocketAddr,
     ) -> Result<ConnHandle, ConnectError> {
         let now = self.clock(now);
-        if !is_unicast(&remote.ip()) || remote.port() == 0 || local.port() == 0 || !is_unicast(&local.ip()) {
+        if !is_unicast(&remote.ip())
+            || remote.port() == 0
+            || local.port() == 0
+            || !is_unicast(&local.ip())
+        {
             return Err(ConnectError::InvalidAddress);
         }
         if local.is_ipv4() != remote.is_ipv4() {
@@ -212,7 +239,10 @@ impl Engine<'_> {
         let iss = self.keys.isn(now, &tuple);
         let handle = self.handle_of_slot(slot);
         let (rx, cfg) = (self.config.rx_buffer, self.config.conn);
-        let mut sink = super::Sink { events: &mut self.events, handle };
+        let mut sink = super::Sink {
+            events: &mut self.events,
+            handle,
+        };
         let conn = Connection::connect(now, tuple, iss, rx, &cfg, &mut sink);
         if let Some(s) = self.slots.get_mut(slot as usize) {
             s.conn = Some(conn);
@@ -309,7 +339,9 @@ impl Engine<'_> {
     /// Abort (like `SO_LINGER` 0): RST to the peer, no TIME-WAIT, the slot freed at once
     pub fn abort(&mut self, h: ConnHandle) -> Result<(), HandleError> {
         let tuple = *self.check(h)?.tuple();
-        let reply = self.with_conn(h.index, |c, _, _, sink| c.abort(sink)).flatten();
+        let reply = self
+            .with_conn(h.index, |c, _, _, sink| c.abort(sink))
+            .flatten();
         if let Some(Reply::Rst { seq, ack }) = reply {
             self.queue_reply(tuple, seq, ack, TcpFlags::RST);
         }

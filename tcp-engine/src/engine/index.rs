@@ -95,7 +95,12 @@ impl<'a> Index<'a> {
 
     /// Remove `entry` stored under `hash`; `hash_of` gives the hash of any other entry so
     /// that later entries can move back into the hole
-    pub(crate) fn remove(&mut self, hash: u64, entry: Entry, mut hash_of: impl FnMut(Entry) -> u64) -> bool {
+    pub(crate) fn remove(
+        &mut self,
+        hash: u64,
+        entry: Entry,
+        mut hash_of: impl FnMut(Entry) -> u64,
+    ) -> bool {
         let n = self.table.len();
         if n == 0 {
             return false;
@@ -121,7 +126,9 @@ impl<'a> Index<'a> {
         let mut j = i;
         loop {
             j = if j + 1 == n { 0 } else { j + 1 };
-            let Some(e) = Entry::decode(self.table[j]) else { break };
+            let Some(e) = Entry::decode(self.table[j]) else {
+                break;
+            };
             let home = self.home(hash_of(e));
             // Move e into the hole if its home is not cyclically in (hole, j].
             let dist_home = (j + n - home) % n;
@@ -178,8 +185,14 @@ mod tests {
         let mut idx = Index::new(ManagedSlice::Owned(vec![0; 8]));
         assert!(idx.insert(1, Entry::Conn(0)));
         assert!(idx.insert(1, Entry::TimeWait(0)));
-        assert_eq!(idx.find(1, |e| e == Entry::TimeWait(0)), Some(Entry::TimeWait(0)));
+        assert_eq!(
+            idx.find(1, |e| e == Entry::TimeWait(0)),
+            Some(Entry::TimeWait(0))
+        );
         assert!(idx.remove(1, Entry::Conn(0), |_| 1));
-        assert_eq!(idx.find(1, |e| e == Entry::TimeWait(0)), Some(Entry::TimeWait(0)));
+        assert_eq!(
+            idx.find(1, |e| e == Entry::TimeWait(0)),
+            Some(Entry::TimeWait(0))
+        );
     }
 }

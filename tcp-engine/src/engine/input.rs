@@ -23,7 +23,13 @@ impl Engine<'_> {
     ///
     /// Never fails: bad input is dropped and counted in [`Engine::stats`] by reason, and the
     /// returned [`Disposition`] says what happened.
-    pub fn handle_segment(&mut self, now: Instant, src: IpAddr, dst: IpAddr, segment: &[u8]) -> Disposition {
+    pub fn handle_segment(
+        &mut self,
+        now: Instant,
+        src: IpAddr,
+        dst: IpAddr,
+        segment: &[u8],
+    ) -> Disposition {
         let now = self.clock(now);
         self.stats.segments_in += 1;
         let d = self.dispatch(now, src, dst, segment);
@@ -34,7 +40,11 @@ impl Engine<'_> {
     }
 
     fn dispatch(&mut self, now: Instant, src: IpAddr, dst: IpAddr, segment: &[u8]) -> Disposition {
-        let check = if self.config.verify_checksums { ChecksumCheck::Verify } else { ChecksumCheck::Skip };
+        let check = if self.config.verify_checksums {
+            ChecksumCheck::Verify
+        } else {
+            ChecksumCheck::Skip
+        };
         let repr = match TcpRepr::parse_bytes(segment, &src, &dst, check) {
             Ok(r) => r,
             Err(e) => {
@@ -42,14 +52,21 @@ impl Engine<'_> {
                     ParseError::Truncated => DropReason::Truncated,
                     ParseError::BadDataOffset => DropReason::BadDataOffset,
                     ParseError::BadChecksum => DropReason::BadChecksum,
-                    ParseError::BadOptionLength | ParseError::BadOptionValue => DropReason::BadOptions,
+                    ParseError::BadOptionLength | ParseError::BadOptionValue => {
+                        DropReason::BadOptions
+                    }
                 })
             }
         };
         if !is_unicast(&src) || !is_unicast(&dst) || repr.src_port == 0 || repr.dst_port == 0 {
             return Disposition::Dropped(DropReason::BadAddress);
         }
-        let tuple = FourTuple { local_addr: dst, remote_addr: src, local_port: repr.dst_port, remote_port: repr.src_port };
+        let tuple = FourTuple {
+            local_addr: dst,
+            remote_addr: src,
+            local_port: repr.dst_port,
+            remote_port: repr.src_port,
+        };
         let hash = self.keys.index_hash(&tuple);
         match self.lookup(hash, &tuple) {
             Some(Entry::Conn(slot)) => self.to_connection(now, slot, &repr),
@@ -63,16 +80,21 @@ impl Engine<'_> {
 
     pub(crate) fn lookup(&self, hash: u64, tuple: &FourTuple) -> Option<Entry> {
         self.index.find(hash, |e| match e {
-            Entry::Conn(i) => {
-                self.slots.get(i as usize).and_then(|s| s.conn.as_ref()).is_some_and(|c| c.tuple() == tuple)
-            }
+            Entry::Conn(i) => self
+                .slots
+                .get(i as usize)
+                .and_then(|s| s.conn.as_ref())
+                .is_some_and(|c| c.tuple() == tuple),
             Entry::TimeWait(i) => self.time_wait.get(i).is_some_and(|t| t.tuple() == *tuple),
         })
     }
 
     fn to_connection(&mut self, now: Instant, slot: u32, repr: &TcpRepr<'_>) -> Disposition {
         let Some(result) = self.with_conn(slot, |conn, bufs, cfg, sink| {
-            (conn.handle_segment(now, repr, bufs, cfg, sink), *conn.tuple())
+            (
+                conn.handle_segment(now, repr, bufs, cfg, sink),
+                *conn.tuple(),
+            )
         }) else {
             return Disposition::Dropped(DropReason::Ignored);
         };
@@ -97,12 +119,21 @@ impl Engine<'_> {
 
     fn handle_of(&self, slot: u32) -> ConnHandle {
         let generation = self.slots.get(slot as usize).map_or(0, |s| s.generation);
-        ConnHandle { index: slot, generation }
+        ConnHandle {
+            index: slot,
+            generation,
+        }
     }
 
     /// TIME-WAIT (RFC 9293 §3.10.7.4): re-ACK a retransmitted FIN and restart 2·MSL; an exact
     /// RST ends it; a new SYN above the old sequence space may reopen (MAY-2)
-    fn to_time_wait_entry(&mut self, now: Instant, i: u32, tuple: &FourTuple, repr: &TcpRepr<'_>) -> Disposition {
+    fn to_time_wait_entry(
+        &mut self,
+        now: Instant,
+        i: u32,
+        tuple: &FourTuple,
+        repr: &TcpRepr<'_>,
+    ) -> Disposition {
         let Some(e) = self.time_wait.get(i).copied() else {
             return Disposition::Dropped(DropReason::Ignored);
         };
@@ -134,7 +165,10 @@ impl Engine<'_> {
             self.index_remove(hash, Entry::TimeWait(i));
             self.time_wait.kill(i);
             let expiry = now + self.config.conn.msl * 2;
-            if let Some(j) = self.time_wait.push(tuple, e.snd_nxt, e.rcv_nxt, expiry, e.handle) {
+            if let Some(j) = self
+                .time_wait
+                .push(tuple, e.snd_nxt, e.rcv_nxt, expiry, e.handle)
+            {
                 let _ = self.index.insert(hash, Entry::TimeWait(j));
             }
             return Disposition::TimeWait;
@@ -149,7 +183,9 @@ impl Engine<'_> {
     pub(crate) fn find_listener(&self, tuple: &FourTuple) -> Option<u16> {
         let mut wildcard = None;
         for (i, l) in self.listeners.iter().enumerate() {
-            let Some(l) = l.listener.as_ref() else { continue };
+            let Some(l) = l.listener.as_ref() else {
+                continue;
+            };
             if l.local.port() != tuple.local_port {
                 continue;
             }
@@ -164,7 +200,14 @@ impl Engine<'_> {
     }
 
     /// LISTEN (RFC 9293 §3.10.7.2)
-    fn to_listener(&mut self, now: Instant, l: u16, tuple: FourTuple, hash: u64, repr: &TcpRepr<'_>) -> Disposition {
+    fn to_listener(
+        &mut self,
+        now: Instant,
+        l: u16,
+        tuple: FourTuple,
+        hash: u64,
+        repr: &TcpRepr<'_>,
+    ) -> Disposition {
         let f = repr.flags;
         if f.contains(TcpFlags::RST) {
             return Disposition::Dropped(DropReason::Ignored);
@@ -189,7 +232,11 @@ impl Engine<'_> {
         iss_floor: Option<SeqNumber>,
     ) -> Disposition {
         let syn_backlog = self.config.syn_backlog;
-        let Some(listener) = self.listeners.get_mut(usize::from(l)).and_then(|x| x.listener.as_mut()) else {
+        let Some(listener) = self
+            .listeners
+            .get_mut(usize::from(l))
+            .and_then(|x| x.listener.as_mut())
+        else {
             return Disposition::Dropped(DropReason::Ignored);
         };
         if listener.half_open >= syn_backlog || listener.queued >= listener.backlog {
@@ -205,7 +252,10 @@ impl Engine<'_> {
         let rx = self.config.rx_buffer;
         let cfg = self.config.conn;
         let handle = self.handle_of(slot);
-        let mut sink = super::Sink { events: &mut self.events, handle };
+        let mut sink = super::Sink {
+            events: &mut self.events,
+            handle,
+        };
         let Some(conn) = Connection::accept_syn(now, tuple, iss, repr, rx, &cfg, &mut sink) else {
             self.release_slot(slot);
             return Disposition::Dropped(DropReason::Ignored);
@@ -214,7 +264,11 @@ impl Engine<'_> {
             self.release_slot(slot);
             return Disposition::Dropped(DropReason::TableFull);
         }
-        if let Some(listener) = self.listeners.get_mut(usize::from(l)).and_then(|x| x.listener.as_mut()) {
+        if let Some(listener) = self
+            .listeners
+            .get_mut(usize::from(l))
+            .and_then(|x| x.listener.as_mut())
+        {
             listener.half_open += 1;
         }
         if let Some(s) = self.slots.get_mut(slot as usize) {

@@ -39,7 +39,11 @@ impl Keys {
             k[8..].copy_from_slice(&b.to_le_bytes());
             k
         };
-        Self { isn: derive(1), port: derive(2), index: derive(3) }
+        Self {
+            isn: derive(1),
+            port: derive(2),
+            index: derive(3),
+        }
     }
 
     /// ISN = M + F(localip, localport, remoteip, remoteport, secretkey) (RFC 9293 §3.4.1):

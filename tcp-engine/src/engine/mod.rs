@@ -316,7 +316,9 @@ impl<'a> Engine<'a> {
             }
             budget -= 1;
             let before = Some(t);
-            self.with_conn(slot, |conn, _, cfg, sink| conn.handle_timeout(now, cfg, sink));
+            self.with_conn(slot, |conn, _, cfg, sink| {
+                conn.handle_timeout(now, cfg, sink)
+            });
             self.after_change(slot);
             if self.deadlines.get(slot) == before {
                 // A timer that did not move would spin: push it a millisecond on.
@@ -344,7 +346,11 @@ impl<'a> Engine<'a> {
             let slot = self.dirty_head;
             let sent = self.with_conn(slot, |conn, bufs, cfg, sink| {
                 let len = conn.poll_transmit(now, bufs, cfg, buf, sink)?;
-                Some(Transmit { src: conn.tuple().local_addr, dst: conn.tuple().remote_addr, len })
+                Some(Transmit {
+                    src: conn.tuple().local_addr,
+                    dst: conn.tuple().remote_addr,
+                    len,
+                })
             });
             match sent.flatten() {
                 Some(t) => {
@@ -379,12 +385,31 @@ impl<'a> Engine<'a> {
         if r.flags.contains(TcpFlags::RST) {
             self.stats.resets_sent += 1;
         }
-        Some(Transmit { src: r.tuple.local_addr, dst: r.tuple.remote_addr, len })
+        Some(Transmit {
+            src: r.tuple.local_addr,
+            dst: r.tuple.remote_addr,
+            len,
+        })
     }
 
-    fn queue_reply(&mut self, tuple: FourTuple, seq: SeqNumber, ack: Option<SeqNumber>, flags: TcpFlags) {
-        let flags = if ack.is_some() { flags | TcpFlags::ACK } else { flags };
-        let _ = self.replies.push(ReplySegment { tuple, seq, ack: ack.unwrap_or(SeqNumber(0)), flags });
+    fn queue_reply(
+        &mut self,
+        tuple: FourTuple,
+        seq: SeqNumber,
+        ack: Option<SeqNumber>,
+        flags: TcpFlags,
+    ) {
+        let flags = if ack.is_some() {
+            flags | TcpFlags::ACK
+        } else {
+            flags
+        };
+        let _ = self.replies.push(ReplySegment {
+            tuple,
+            seq,
+            ack: ack.unwrap_or(SeqNumber(0)),
+            flags,
+        });
     }
 
     /// Run `f` on the connection in `slot` with its buffers, the config and an event sink
@@ -393,20 +418,34 @@ impl<'a> Engine<'a> {
         slot: u32,
         f: impl FnOnce(&mut Connection, &mut Buffers<'_>, &ConnConfig, &mut Sink<'_, 'a>) -> R,
     ) -> Option<R> {
-        let Self { slots, buffers, events, config, .. } = self;
+        let Self {
+            slots,
+            buffers,
+            events,
+            config,
+            ..
+        } = self;
         let s = slots.get_mut(slot as usize)?;
-        let handle = ConnHandle { index: slot, generation: s.generation };
+        let handle = ConnHandle {
+            index: slot,
+            generation: s.generation,
+        };
         let conn = s.conn.as_mut()?;
         let (rx, tx) = (config.rx_buffer, config.tx_buffer);
         let base = slot as usize * (rx + tx);
         let (rx_buf, tx_buf) = buffers.get_mut(base..base + rx + tx)?.split_at_mut(rx);
-        let mut bufs = Buffers { rx: rx_buf, tx: tx_buf };
+        let mut bufs = Buffers {
+            rx: rx_buf,
+            tx: tx_buf,
+        };
         let mut sink = Sink { events, handle };
         Some(f(conn, &mut bufs, &config.conn, &mut sink))
     }
 
     fn push_dirty(&mut self, slot: u32) {
-        let Some(s) = self.slots.get_mut(slot as usize) else { return };
+        let Some(s) = self.slots.get_mut(slot as usize) else {
+            return;
+        };
         if s.in_dirty {
             return;
         }
@@ -422,7 +461,9 @@ impl<'a> Engine<'a> {
 
     fn pop_dirty(&mut self) {
         let head = self.dirty_head;
-        let Some(s) = self.slots.get_mut(head as usize) else { return };
+        let Some(s) = self.slots.get_mut(head as usize) else {
+            return;
+        };
         self.dirty_head = s.dirty_next;
         s.in_dirty = false;
         s.dirty_next = NONE;
@@ -432,7 +473,11 @@ impl<'a> Engine<'a> {
     }
 
     fn update_deadline(&mut self, slot: u32) {
-        let at = self.slots.get(slot as usize).and_then(|s| s.conn.as_ref()).and_then(Connection::poll_at);
+        let at = self
+            .slots
+            .get(slot as usize)
+            .and_then(|s| s.conn.as_ref())
+            .and_then(Connection::poll_at);
         self.deadlines.set(slot, at.map(Instant::total_micros));
     }
 
@@ -447,12 +492,20 @@ impl<'a> Engine<'a> {
 
     /// A passive connection that completed its handshake moves to the accept queue
     fn promote(&mut self, slot: u32) {
-        let Some(s) = self.slots.get(slot as usize) else { return };
-        let (Owner::HalfOpen(l), Some(conn)) = (s.owner, s.conn.as_ref()) else { return };
+        let Some(s) = self.slots.get(slot as usize) else {
+            return;
+        };
+        let (Owner::HalfOpen(l), Some(conn)) = (s.owner, s.conn.as_ref()) else {
+            return;
+        };
         if !conn.state().is_synchronized() {
             return;
         }
-        let Some(listener) = self.listeners.get_mut(usize::from(l)).and_then(|x| x.listener.as_mut()) else {
+        let Some(listener) = self
+            .listeners
+            .get_mut(usize::from(l))
+            .and_then(|x| x.listener.as_mut())
+        else {
             return;
         };
         listener.half_open = listener.half_open.saturating_sub(1);
@@ -473,15 +526,20 @@ impl<'a> Engine<'a> {
 
     /// Free a connection nobody needs any more, or move it to TIME-WAIT; true if it left
     fn reap(&mut self, slot: u32) -> bool {
-        let Some(s) = self.slots.get(slot as usize) else { return false };
-        let Some(conn) = s.conn.as_ref() else { return true };
+        let Some(s) = self.slots.get(slot as usize) else {
+            return false;
+        };
+        let Some(conn) = s.conn.as_ref() else {
+            return true;
+        };
         let orphan = conn.is_released() || matches!(s.owner, Owner::HalfOpen(_));
         match conn.state() {
             State::Closed | State::Listen if orphan => {
                 self.free_slot(slot);
                 true
             }
-            State::TimeWait if conn.is_released() => {
+            // Once its last ACK is out, a released connection shrinks to a TIME-WAIT entry.
+            State::TimeWait if conn.is_released() && conn.is_quiet() => {
                 self.to_time_wait(slot);
                 true
             }
@@ -490,10 +548,16 @@ impl<'a> Engine<'a> {
     }
 
     fn free_slot(&mut self, slot: u32) {
-        let Some(s) = self.slots.get_mut(slot as usize) else { return };
+        let Some(s) = self.slots.get_mut(slot as usize) else {
+            return;
+        };
         let Some(conn) = s.conn.take() else { return };
         if let Owner::HalfOpen(l) = s.owner {
-            if let Some(listener) = self.listeners.get_mut(usize::from(l)).and_then(|x| x.listener.as_mut()) {
+            if let Some(listener) = self
+                .listeners
+                .get_mut(usize::from(l))
+                .and_then(|x| x.listener.as_mut())
+            {
                 listener.half_open = listener.half_open.saturating_sub(1);
             }
         }
@@ -508,7 +572,13 @@ impl<'a> Engine<'a> {
     }
 
     fn index_remove(&mut self, hash: u64, entry: Entry) {
-        let Self { index, slots, time_wait, keys, .. } = self;
+        let Self {
+            index,
+            slots,
+            time_wait,
+            keys,
+            ..
+        } = self;
         index.remove(hash, entry, |e| match e {
             Entry::Conn(i) => slots
                 .get(i as usize)
@@ -520,9 +590,14 @@ impl<'a> Engine<'a> {
 
     /// Replace a released connection in TIME-WAIT by a compact entry
     fn to_time_wait(&mut self, slot: u32) {
-        let Some(s) = self.slots.get(slot as usize) else { return };
+        let Some(s) = self.slots.get(slot as usize) else {
+            return;
+        };
         let Some(conn) = s.conn.as_ref() else { return };
-        let handle = ConnHandle { index: slot, generation: s.generation };
+        let handle = ConnHandle {
+            index: slot,
+            generation: s.generation,
+        };
         let tuple = *conn.tuple();
         let (snd_nxt, rcv_nxt) = conn.time_wait_numbers();
         let expiry = conn.time_wait_deadline().unwrap_or(self.now);
@@ -531,7 +606,10 @@ impl<'a> Engine<'a> {
             self.end_time_wait(old, false);
         }
         self.free_slot(slot);
-        if let Some(i) = self.time_wait.push(&tuple, snd_nxt, rcv_nxt, expiry, handle) {
+        if let Some(i) = self
+            .time_wait
+            .push(&tuple, snd_nxt, rcv_nxt, expiry, handle)
+        {
             let hash = self.keys.index_hash(&tuple);
             let _ = self.index.insert(hash, Entry::TimeWait(i));
         } else {
@@ -542,7 +620,9 @@ impl<'a> Engine<'a> {
 
     /// A TIME-WAIT entry ends (2·MSL passed, eviction, or an acceptable RST)
     fn end_time_wait(&mut self, i: u32, reset: bool) {
-        let Some(e) = self.time_wait.get(i).copied() else { return };
+        let Some(e) = self.time_wait.get(i).copied() else {
+            return;
+        };
         let hash = self.keys.index_hash(&e.tuple());
         self.index_remove(hash, Entry::TimeWait(i));
         self.time_wait.kill(i);
@@ -551,8 +631,16 @@ impl<'a> Engine<'a> {
 
     fn report_closed(&mut self, handle: ConnHandle, reset: bool) {
         let _ = reset;
-        let _ = self.events.push((handle, Event::StateChanged { from: State::TimeWait, to: State::Closed }));
-        let _ = self.events.push((handle, Event::Closed(crate::conn::CloseReason::Normal)));
+        let _ = self.events.push((
+            handle,
+            Event::StateChanged {
+                from: State::TimeWait,
+                to: State::Closed,
+            },
+        ));
+        let _ = self
+            .events
+            .push((handle, Event::Closed(crate::conn::CloseReason::Normal)));
     }
 }
 

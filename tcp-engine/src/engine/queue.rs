@@ -15,7 +15,12 @@ pub(crate) struct Queue<'a, T: Copy> {
 impl<'a, T: Copy> Queue<'a, T> {
     pub(crate) fn new(mut ring: ManagedSlice<'a, Option<T>>) -> Self {
         ring.fill(None);
-        Self { ring, head: 0, len: 0, dropped: 0 }
+        Self {
+            ring,
+            head: 0,
+            len: 0,
+            dropped: 0,
+        }
     }
 
     pub(crate) fn push(&mut self, item: T) -> bool {

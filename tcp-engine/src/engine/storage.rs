@@ -70,7 +70,10 @@ pub struct ListenerSlot {
 
 impl ListenerSlot {
     /// An empty slot, to fill storage arrays
-    pub const EMPTY: Self = Self { listener: None, generation: 0 };
+    pub const EMPTY: Self = Self {
+        listener: None,
+        generation: 0,
+    };
 }
 
 /// A queued event
@@ -124,11 +127,17 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { connections: 64, time_wait: 256, listeners: 8, events: 1024, replies: 64 }
+        Self {
+            connections: 64,
+            time_wait: 256,
+            listeners: 8,
+            events: 1024,
+            replies: 64,
+        }
     }
 }
 
-#[cfg(feature = "alloc")]
+#[cfg(any(feature = "alloc", test))]
 impl EngineStorage<'static> {
     /// Owned storage for `limits`, with `rx_buffer + tx_buffer` bytes per connection
     pub fn owned(limits: &Limits, rx_buffer: usize, tx_buffer: usize) -> Self {

@@ -44,7 +44,10 @@ impl TimeWaitEntry {
         snd_nxt: SeqNumber(0),
         rcv_nxt: SeqNumber(0),
         expiry_ms: 0,
-        handle: ConnHandle { index: 0, generation: 0 },
+        handle: ConnHandle {
+            index: 0,
+            generation: 0,
+        },
         bits: 0,
     };
 
@@ -103,7 +106,12 @@ pub(crate) struct TimeWaitTable<'a> {
 
 impl<'a> TimeWaitTable<'a> {
     pub(crate) fn new(ring: ManagedSlice<'a, TimeWaitEntry>) -> Self {
-        Self { ring, head: 0, len: 0, live: 0 }
+        Self {
+            ring,
+            head: 0,
+            len: 0,
+            live: 0,
+        }
     }
 
     /// Entries alive
@@ -218,9 +226,28 @@ mod tests {
             local_port: 1,
             remote_port: 2,
         };
-        let h = ConnHandle { index: 0, generation: 1 };
-        let a = t.push(&tuple, SeqNumber(1), SeqNumber(2), Instant::from_secs(60), h).unwrap();
-        let b = t.push(&tuple, SeqNumber(1), SeqNumber(2), Instant::from_secs(61), h).unwrap();
+        let h = ConnHandle {
+            index: 0,
+            generation: 1,
+        };
+        let a = t
+            .push(
+                &tuple,
+                SeqNumber(1),
+                SeqNumber(2),
+                Instant::from_secs(60),
+                h,
+            )
+            .unwrap();
+        let b = t
+            .push(
+                &tuple,
+                SeqNumber(1),
+                SeqNumber(2),
+                Instant::from_secs(61),
+                h,
+            )
+            .unwrap();
         assert_eq!(t.get(a).unwrap().tuple(), tuple);
         assert_eq!(t.head(Instant::ZERO), Some((a, Instant::from_secs(60))));
         assert_eq!(t.expired_head(Instant::from_secs(59)), None);
