@@ -283,9 +283,7 @@ impl Connection {
             self.challenge_second = second;
             self.challenge_count = 0;
         }
-        if self.challenge_count < u16::MAX {
-            self.challenge_count += 1;
-        }
+        self.challenge_count = self.challenge_count.saturating_add(1);
         if self.challenge_count <= cfg.challenge_ack_limit {
             self.flags |= Flags::ACK_NOW;
         }

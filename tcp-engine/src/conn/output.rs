@@ -138,15 +138,16 @@ impl Connection {
     /// Data and FIN, within the send and congestion windows, with Nagle and sender-side SWS
     /// avoidance (SHLD-7, MUST-38)
     fn plan_data(&self, bufs: &Buffers<'_>, room: usize, options: &TcpOptions) -> Option<Plan> {
-        if !matches!(
-            self.state,
+        let may_send = match self.state {
             State::Established
-                | State::CloseWait
-                | State::FinWait1
-                | State::Closing
-                | State::LastAck
-        ) && !(self.state == State::SynReceived && self.flags.contains(Flags::FIN_QUEUED))
-        {
+            | State::CloseWait
+            | State::FinWait1
+            | State::Closing
+            | State::LastAck => true,
+            State::SynReceived => self.flags.contains(Flags::FIN_QUEUED),
+            _ => false,
+        };
+        if !may_send {
             return None;
         }
         let _ = bufs;
@@ -168,7 +169,7 @@ impl Connection {
             let idle = self.snd_una == self.snd_nxt;
             let nagle_ok = self.flags.contains(Flags::NO_DELAY) || idle;
             let sws_ok = len as u32 >= self.max_snd_wnd / 2;
-            if !(len == unsent && nagle_ok) && !sws_ok {
+            if !(sws_ok || (len == unsent && nagle_ok)) {
                 len = 0;
             }
         } else if len > 0 && len < seg_max && !retransmit && len < unsent {

@@ -69,10 +69,10 @@ impl Engine<'_> {
         };
         let hash = self.keys.index_hash(&tuple);
         match self.lookup(hash, &tuple) {
-            Some(Entry::Conn(slot)) => self.to_connection(now, slot, &repr),
-            Some(Entry::TimeWait(i)) => self.to_time_wait_entry(now, i, &tuple, &repr),
+            Some(Entry::Conn(slot)) => self.deliver_to_connection(now, slot, &repr),
+            Some(Entry::TimeWait(i)) => self.deliver_to_time_wait(now, i, &tuple, &repr),
             None => match self.find_listener(&tuple) {
-                Some(l) => self.to_listener(now, l, tuple, hash, &repr),
+                Some(l) => self.deliver_to_listener(now, l, tuple, hash, &repr),
                 None => self.reply_closed(&tuple, &repr),
             },
         }
@@ -89,7 +89,12 @@ impl Engine<'_> {
         })
     }
 
-    fn to_connection(&mut self, now: Instant, slot: u32, repr: &TcpRepr<'_>) -> Disposition {
+    fn deliver_to_connection(
+        &mut self,
+        now: Instant,
+        slot: u32,
+        repr: &TcpRepr<'_>,
+    ) -> Disposition {
         let Some(result) = self.with_conn(slot, |conn, bufs, cfg, sink| {
             (
                 conn.handle_segment(now, repr, bufs, cfg, sink),
@@ -127,7 +132,7 @@ impl Engine<'_> {
 
     /// TIME-WAIT (RFC 9293 §3.10.7.4): re-ACK a retransmitted FIN and restart 2·MSL; an exact
     /// RST ends it; a new SYN above the old sequence space may reopen (MAY-2)
-    fn to_time_wait_entry(
+    fn deliver_to_time_wait(
         &mut self,
         now: Instant,
         i: u32,
@@ -200,7 +205,7 @@ impl Engine<'_> {
     }
 
     /// LISTEN (RFC 9293 §3.10.7.2)
-    fn to_listener(
+    fn deliver_to_listener(
         &mut self,
         now: Instant,
         l: u16,

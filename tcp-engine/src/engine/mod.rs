@@ -540,7 +540,7 @@ impl<'a> Engine<'a> {
             }
             // Once its last ACK is out, a released connection shrinks to a TIME-WAIT entry.
             State::TimeWait if conn.is_released() && conn.is_quiet() => {
-                self.to_time_wait(slot);
+                self.shrink_to_time_wait(slot);
                 true
             }
             _ => false,
@@ -589,7 +589,7 @@ impl<'a> Engine<'a> {
     }
 
     /// Replace a released connection in TIME-WAIT by a compact entry
-    fn to_time_wait(&mut self, slot: u32) {
+    fn shrink_to_time_wait(&mut self, slot: u32) {
         let Some(s) = self.slots.get(slot as usize) else {
             return;
         };

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Build the seed corpora for every fuzz target from the TCP segments in ../shared/pcaps.
+# The corpora are generated at run time into fuzz/corpus/ and never committed.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+shared=${TCP_SHARED_DIR:-$here/../../shared}
+cd "$here/.."
+cargo run --quiet -p tcp-tests --bin fuzz-seeds -- "$shared/pcaps" "$here/corpus"

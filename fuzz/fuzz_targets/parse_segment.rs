@@ -1,0 +1,6 @@
+//! cargo-fuzz target: see `tcp_tests::fuzz_targets::parse_segment`
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    tcp_tests::fuzz_targets::parse_segment(data);
+});

@@ -1,0 +1,49 @@
+//! The fuzz targets' bodies over the seed corpora, so `cargo test` covers them on stable
+//!
+//! The seeds are the TCP segments of every capture in `../shared/pcaps` (the same set
+//! `fuzz/build-seeds.sh` writes for cargo-fuzz), plus a few hand-made edge cases.
+
+use driver_pcap_replay::read_capture_file;
+use tcp_tests::fuzz_targets;
+use tcp_tests::shared::shared_files;
+
+fn seeds() -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = vec![
+        vec![],
+        vec![0; 19],
+        vec![0xff; 60],
+        [&[0u8; 12][..], &[0xf0, 0x02], &[0u8; 6], &[2, 4, 5]].concat(),
+    ];
+    for sub in ["pcaps/replay", "pcaps/seeds"] {
+        let Some(files) = shared_files(sub) else { continue };
+        for path in files {
+            if let Ok(cap) = read_capture_file(&path) {
+                out.extend(cap.segments.into_iter().map(|s| s.tcp));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn parse_segment_over_seeds() {
+    for s in seeds() {
+        fuzz_targets::parse_segment(&s);
+    }
+}
+
+#[test]
+fn parse_options_over_seeds() {
+    for s in seeds() {
+        let start = s.len().min(20);
+        fuzz_targets::parse_options(&s[start..]);
+        fuzz_targets::parse_options(&s);
+    }
+}
+
+#[test]
+fn checksum_over_seeds() {
+    for s in seeds() {
+        fuzz_targets::checksum(&s);
+    }
+}
