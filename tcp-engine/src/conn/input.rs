@@ -154,6 +154,11 @@ impl Connection {
             if !f.contains(TcpFlags::RST) {
                 self.flags |= Flags::ACK_NOW;
             }
+            if self.state == State::TimeWait && f.contains(TcpFlags::FIN) {
+                // A retransmitted FIN (it lies just below RCV.NXT): ACK it again and restart
+                // the 2·MSL timer (RFC 9293 §3.10.7.4, TIME-WAIT).
+                self.timers.set(Timer::Linger, now + cfg.msl * 2);
+            }
             return SegmentOutcome::OutOfWindow;
         }
         // Second: RST (RFC 5961 §3: only an exact match resets; in-window gets a challenge).
