@@ -203,7 +203,7 @@ impl T {
         let ack = t.seg(TcpFlags::ACK, t.peer_nxt, ISS + 1u32, &[]);
         assert_eq!(t.deliver(&ack), SegmentOutcome::Accepted);
         assert_eq!(t.conn.state(), State::Established);
-        let fin_in = |t: &mut T| {
+        let fin_in = |t: &mut Self| {
             let fin = t.seg(TcpFlags::FIN | TcpFlags::ACK, t.peer_nxt, t.snd_nxt(), &[]);
             t.deliver(&fin);
             t.peer_nxt += 1u32;

@@ -645,4 +645,6 @@ impl<'a> Engine<'a> {
 }
 
 #[cfg(test)]
+mod robustness_tests;
+#[cfg(test)]
 mod tests;
