@@ -24,32 +24,32 @@ pub(crate) struct Full;
 /// and non-adjacent; `len <= max_ranges`; the first `len` entries of `recency` are a
 /// permutation of `0..len`, 0 being the most recently touched range.
 #[derive(Debug, Clone)]
-pub(crate) struct Assembler {
+pub(crate) struct Assembler<const N: usize = MAX_RANGES> {
     /// Received ranges as `(start, end)` offsets, `end` exclusive
-    ranges: [(u32, u32); MAX_RANGES],
+    ranges: [(u32, u32); N],
     /// Recency rank of the range at the same index (0 = most recently touched)
-    recency: [u8; MAX_RANGES],
+    recency: [u8; N],
     /// Number of live entries in `ranges` and `recency`
     len: u8,
-    /// Runtime bound on `len`, in `1..=MAX_RANGES`
+    /// Runtime bound on `len`, in `1..=N`
     max_ranges: u8,
 }
 
-impl Assembler {
+impl<const N: usize> Assembler<N> {
     /// An empty assembler that tracks at most `max_ranges` disjoint ranges
     ///
-    /// `max_ranges` is clamped to `1..=MAX_RANGES`.
+    /// `max_ranges` is clamped to `1..=N` (`N` is at most 255).
     pub(crate) const fn new(max_ranges: u8) -> Self {
         let max_ranges = if max_ranges == 0 {
             1
-        } else if max_ranges as usize > MAX_RANGES {
-            MAX_RANGES as u8
+        } else if max_ranges as usize > N {
+            N as u8
         } else {
             max_ranges
         };
         Self {
-            ranges: [(0, 0); MAX_RANGES],
-            recency: [0; MAX_RANGES],
+            ranges: [(0, 0); N],
+            recency: [0; N],
             len: 0,
             max_ranges,
         }
@@ -229,14 +229,17 @@ mod tests {
     #[test]
     fn small_and_clamped() {
         assert!(core::mem::size_of::<Assembler>() <= 80);
-        assert_eq!(Assembler::new(0).max_ranges, 1);
-        assert_eq!(Assembler::new(3).max_ranges, 3);
-        assert_eq!(Assembler::new(200).max_ranges, MAX_RANGES as u8);
+        assert_eq!(Assembler::<MAX_RANGES>::new(0).max_ranges, 1);
+        assert_eq!(Assembler::<MAX_RANGES>::new(3).max_ranges, 3);
+        assert_eq!(
+            Assembler::<MAX_RANGES>::new(200).max_ranges,
+            MAX_RANGES as u8
+        );
     }
 
     #[test]
     fn merges_overlapping_and_adjacent() {
-        let mut a = Assembler::new(8);
+        let mut a = Assembler::<MAX_RANGES>::new(8);
         assert!(a.is_empty());
         for off in [10, 20, 30] {
             a.add(off, 5).unwrap();
@@ -257,7 +260,7 @@ mod tests {
 
     #[test]
     fn full_rejects_new_ranges_but_accepts_merges_and_offset_zero() {
-        let mut a = Assembler::new(2);
+        let mut a = Assembler::<MAX_RANGES>::new(2);
         a.add(10, 10).unwrap();
         a.add(30, 10).unwrap();
         assert_eq!(a.add(50, 10), Err(Full));
@@ -270,7 +273,7 @@ mod tests {
         a.add(0, 3).unwrap();
         assert_eq!(ranges(&a), [(0, 3), (8, 20)]);
         assert_eq!(sacks(&a, 4), [(8, 20)]);
-        let mut one = Assembler::new(1);
+        let mut one = Assembler::<MAX_RANGES>::new(1);
         one.add(100, 10).unwrap();
         assert_eq!(one.add(50, 10), Err(Full));
         one.add(0, 10).unwrap();
@@ -279,7 +282,7 @@ mod tests {
 
     #[test]
     fn sack_order_is_most_recent_first() {
-        let mut a = Assembler::new(8);
+        let mut a = Assembler::<MAX_RANGES>::new(8);
         for off in [10, 30, 50, 70, 90] {
             a.add(off, 5).unwrap();
         }
@@ -296,7 +299,7 @@ mod tests {
 
     #[test]
     fn edge_cases() {
-        let mut a = Assembler::new(8);
+        let mut a = Assembler::<MAX_RANGES>::new(8);
         a.add(10, 10).unwrap();
         a.add(30, 10).unwrap();
         a.advance(0);
@@ -417,7 +420,7 @@ mod tests {
             ops in prop::collection::vec(op(), 1..200),
             sack_max in 0usize..6,
         ) {
-            let mut a = Assembler::new(max);
+            let mut a = Assembler::<MAX_RANGES>::new(max);
             let mut m = Model::default();
             let limit = usize::from(max.clamp(1, MAX_RANGES as u8));
             for (stamp, op) in ops.into_iter().enumerate() {

@@ -202,7 +202,7 @@ impl Connection {
             return SegmentOutcome::BadAck;
         }
         self.note_timestamp(seg);
-        self.stats.segments_received = self.stats.segments_received.wrapping_add(1);
+        self.counters.segments_received = self.counters.segments_received.wrapping_add(1);
         self.probes = 0;
         self.arm_keep_alive(now, cfg);
         let fin_acked = self.process_ack(now, seg, bufs, cfg, sink);
@@ -338,6 +338,27 @@ impl Connection {
         }
     }
 
+    /// RTT from the echoed timestamp (RFC 7323 §4.1), when timestamps are on
+    fn take_ts_sample(&mut self, now: Instant, seg: &TcpRepr<'_>, cfg: &ConnConfig) -> bool {
+        let Some((_, tsecr)) = seg.options.timestamps else {
+            return false;
+        };
+        if !self.flags.contains(Flags::TIMESTAMPS) || tsecr == 0 {
+            return false;
+        }
+        let elapsed = self.ts_now(now).wrapping_sub(tsecr);
+        if elapsed > 60_000 {
+            return false; // not an echo of ours
+        }
+        self.rtt.sample(
+            core::time::Duration::from_millis(u64::from(elapsed)),
+            cfg.min_rto,
+            cfg.max_rto,
+        );
+        self.rtt_seq = None;
+        true
+    }
+
     fn take_rtt_sample(&mut self, now: Instant, ack: SeqNumber, cfg: &ConnConfig) {
         if let Some(seq) = self.rtt_seq {
             if ack.gt(seq) {
@@ -358,35 +379,29 @@ impl Connection {
         sink: &mut impl EventSink,
     ) -> bool {
         let ack = seg.ack_number;
-        let mss = u32::from(self.snd_mss);
         let old_wnd = self.snd_wnd;
+        let is_dup = ack == self.snd_una
+            && seg.payload.is_empty()
+            && !seg.flags.intersects(TcpFlags::SYN | TcpFlags::FIN)
+            && u32::from(seg.window_len) << self.snd_wscale == old_wnd
+            && self.snd_max.gt(self.snd_una);
         if ack.gt(self.snd_una) {
             let acked = ack.bytes_after(self.snd_una);
             let syn_part = u32::from(self.snd_una == self.iss);
             let data_acked = (acked - syn_part).min(self.tx.len() as u32);
-            self.take_rtt_sample(now, ack, cfg);
+            if !self.take_ts_sample(now, seg, cfg) {
+                self.take_rtt_sample(now, ack, cfg);
+            }
             self.tx.consume(bufs.tx, data_acked as usize);
+            self.sacked.advance(acked);
             self.snd_una = ack;
             if self.snd_nxt.lt(ack) {
                 self.snd_nxt = ack;
             }
             self.retries = 0;
             self.rtt.reset_backoff();
-            self.dup_acks = 0;
-            if self.flags.contains(Flags::RECOVERY) {
-                let flight = self.snd_max.bytes_after(self.snd_una);
-                if ack.ge(self.recover) {
-                    self.flags.remove(Flags::RECOVERY);
-                    self.cc.on_recovery_end(flight, mss);
-                } else {
-                    // NewReno partial ACK (RFC 6582 §3.2 step 5): resend the next hole.
-                    self.cc.on_partial_ack(data_acked, mss);
-                    self.snd_nxt = self.snd_una;
-                    self.count_retransmission(false);
-                }
-            } else {
-                self.cc.on_ack(data_acked, mss);
-            }
+            self.update_scoreboard(seg);
+            self.on_new_ack(data_acked);
             if self.snd_una == self.snd_max {
                 self.timers.stop(Timer::Retransmit);
             } else {
@@ -397,27 +412,10 @@ impl Connection {
                 self.flags.remove(Flags::WANT_WRITABLE);
                 sink.push(Event::Writable);
             }
-        } else if ack == self.snd_una
-            && seg.payload.is_empty()
-            && !seg.flags.intersects(TcpFlags::SYN | TcpFlags::FIN)
-            && u32::from(seg.window_len) << self.snd_wscale == old_wnd
-            && self.snd_max.gt(self.snd_una)
-        {
-            // A duplicate ACK (RFC 5681 §2).
-            self.dup_acks = self.dup_acks.saturating_add(1);
-            if self.flags.contains(Flags::RECOVERY) {
-                self.cc.on_dup_ack_in_recovery(mss);
-            } else if self.dup_acks == 3 && self.snd_una.ge(self.recover) {
-                // Fast retransmit (RFC 5681 §3.2, RFC 6582).
-                let flight = self.snd_max.bytes_after(self.snd_una);
-                self.cc.on_fast_retransmit(flight, mss);
-                self.recover = self.snd_max;
-                self.flags |= Flags::RECOVERY;
-                self.snd_nxt = self.snd_una;
-                self.rtt_seq = None;
-                self.count_retransmission(true);
-                self.timers
-                    .set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
+        } else {
+            self.update_scoreboard(seg);
+            if is_dup {
+                self.on_dup_ack(now, cfg);
             }
         }
         self.update_send_window(seg, false);
@@ -443,12 +441,6 @@ impl Connection {
             self.iss + 1u32
         } else {
             self.snd_una
-        }
-    }
-
-    fn count_retransmission(&mut self, fast: bool) {
-        if fast {
-            self.stats.fast_retransmits = self.stats.fast_retransmits.wrapping_add(1);
         }
     }
 
@@ -499,7 +491,8 @@ impl Connection {
             self.ooo.advance(ready);
             self.rx.commit(bufs.rx, ready as usize);
             self.rcv_nxt += ready;
-            self.stats.bytes_received = self.stats.bytes_received.wrapping_add(u64::from(ready));
+            self.counters.bytes_received =
+                self.counters.bytes_received.wrapping_add(u64::from(ready));
             if !self.flags.contains(Flags::READABLE_SENT) {
                 self.flags |= Flags::READABLE_SENT;
                 sink.push(Event::Readable);

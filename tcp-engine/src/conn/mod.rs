@@ -14,6 +14,7 @@ mod congestion;
 mod event;
 mod input;
 mod output;
+mod recovery;
 mod ring;
 mod rtt;
 mod state;
@@ -93,6 +94,20 @@ pub struct ConnStats {
     pub segments_sent: u32,
     /// Segments received and accepted
     pub segments_received: u32,
+    /// Bytes beyond SND.UNA the peer reports holding (SACK scoreboard, RFC 6675)
+    pub sacked_bytes: u32,
+}
+
+/// The counters a connection keeps (the rest of [`ConnStats`] is derived when asked)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Counters {
+    retransmissions: u32,
+    timeouts: u32,
+    fast_retransmits: u32,
+    segments_sent: u32,
+    segments_received: u32,
+    bytes_sent: u64,
+    bytes_received: u64,
 }
 
 bitflags::bitflags! {
@@ -184,7 +199,11 @@ pub struct Connection {
     tx: Ring,
     rx: Ring,
     ooo: Assembler,
-    stats: ConnStats,
+    /// SACK scoreboard: ranges above SND.UNA the peer holds, as offsets from SND.UNA
+    sacked: Assembler<4>,
+    /// In recovery: everything below this has been retransmitted (RFC 6675 HighRxt)
+    rexmit_high: SeqNumber,
+    counters: Counters,
 }
 
 impl Connection {
@@ -235,7 +254,9 @@ impl Connection {
             tx: Ring::default(),
             rx: Ring::default(),
             ooo: Assembler::new(cfg.reassembly_ranges),
-            stats: ConnStats::default(),
+            sacked: Assembler::new(4),
+            rexmit_high: iss,
+            counters: Counters::default(),
         }
     }
 
@@ -419,7 +440,14 @@ impl Connection {
             ssthresh: self.cc.ssthresh,
             send_window: self.snd_wnd,
             send_mss: self.snd_mss,
-            ..self.stats
+            retransmissions: self.counters.retransmissions,
+            timeouts: self.counters.timeouts,
+            fast_retransmits: self.counters.fast_retransmits,
+            bytes_sent: self.counters.bytes_sent,
+            bytes_received: self.counters.bytes_received,
+            segments_sent: self.counters.segments_sent,
+            segments_received: self.counters.segments_received,
+            sacked_bytes: self.sacked.ranges().map(|(a, b)| b - a).sum(),
         }
     }
 

@@ -14,6 +14,8 @@ struct Plan {
     /// Payload bytes taken from the send buffer at `seq`
     len: usize,
     options: TcpOptions,
+    /// A hole resent in recovery: SND.NXT does not move
+    hole: bool,
 }
 
 impl Connection {
@@ -60,6 +62,7 @@ impl Connection {
                 seq: self.snd_nxt,
                 len: 0,
                 options,
+                hole: false,
             });
         }
         let ts = self.flags.contains(Flags::TIMESTAMPS);
@@ -89,6 +92,7 @@ impl Connection {
                     seq: self.iss,
                     len: 0,
                     options,
+                    hole: false,
                 });
             }
             _ => {}
@@ -122,6 +126,7 @@ impl Connection {
                 seq: self.snd_una - 1u32,
                 len: 0,
                 options,
+                hole: false,
             });
         }
         if self.flags.contains(Flags::ACK_NOW) {
@@ -130,6 +135,7 @@ impl Connection {
                 seq: self.snd_nxt,
                 len: 0,
                 options,
+                hole: false,
             });
         }
         None
@@ -151,17 +157,19 @@ impl Connection {
             return None;
         }
         let _ = bufs;
-        let data_start = self.data_start();
-        let sent = self.snd_nxt.bytes_after(data_start) as usize;
-        let unsent = self.tx.len().saturating_sub(sent);
-        let window = self.snd_wnd.min(self.cc.cwnd);
-        let usable = (self.snd_una + window).bytes_after(self.snd_nxt) as usize;
         let seg_max = usize::from(self.snd_mss)
             .saturating_sub(options.wire_len())
             .max(1)
             .min(room);
-        let mut len = unsent.min(usable).min(seg_max);
         let fin_pos = self.fin_seq_out();
+        if let Some(plan) = self.plan_hole(seg_max, fin_pos, options) {
+            return Some(plan);
+        }
+        let data_start = self.data_start();
+        let sent = self.snd_nxt.bytes_after(data_start) as usize;
+        let unsent = self.tx.len().saturating_sub(sent);
+        let usable = self.send_allowance() as usize;
+        let mut len = unsent.min(usable).min(seg_max);
         let retransmit = self.snd_nxt.lt(self.snd_max);
         if len > 0 && len < seg_max && len == unsent.min(seg_max) && !retransmit {
             // A short segment: only when it empties the buffer and nothing is outstanding
@@ -196,6 +204,38 @@ impl Connection {
             seq: self.snd_nxt,
             len,
             options: *options,
+            hole: false,
+        })
+    }
+
+    /// A lost range to resend in recovery (RFC 6675 §5 step C, RFC 6582 §3.2)
+    fn plan_hole(&self, seg_max: usize, fin_pos: SeqNumber, options: &TcpOptions) -> Option<Plan> {
+        let (seq, hole) = self.next_hole()?;
+        let sack = self.flags.contains(Flags::SACK);
+        // The first retransmission of an episode always goes (fast retransmit); later ones
+        // with SACK only while the pipe has room.
+        if sack && !self.rexmit_high.le(self.snd_una) && self.pipe() >= self.cc.cwnd {
+            return None;
+        }
+        let avail = fin_pos.bytes_after(seq) as usize;
+        let len = (hole as usize).min(seg_max).min(avail);
+        let fin = self.flags.contains(Flags::FIN_SENT)
+            && seq + len == fin_pos
+            && self.snd_max.gt(fin_pos);
+        if len == 0 && !fin {
+            return None;
+        }
+        let flags = if fin {
+            TcpFlags::ACK | TcpFlags::FIN
+        } else {
+            TcpFlags::ACK
+        };
+        Some(Plan {
+            flags,
+            seq,
+            len,
+            options: *options,
+            hole: true,
         })
     }
 
@@ -215,7 +255,7 @@ impl Connection {
     }
 
     /// Our timestamp clock: milliseconds plus a per-connection offset (RFC 7323 §5.4)
-    fn ts_now(&self, now: Instant) -> u32 {
+    pub(super) fn ts_now(&self, now: Instant) -> u32 {
         (now.total_millis() as u32).wrapping_add(self.ts_offset)
     }
 
@@ -289,7 +329,7 @@ impl Connection {
         edge: SeqNumber,
         sink: &mut impl EventSink,
     ) {
-        self.stats.segments_sent = self.stats.segments_sent.wrapping_add(1);
+        self.counters.segments_sent = self.counters.segments_sent.wrapping_add(1);
         if plan.flags.contains(TcpFlags::RST) {
             self.flags.remove(Flags::RST_NOW);
             self.finish(Trigger::Abort, CloseReason::Aborted, sink);
@@ -311,7 +351,7 @@ impl Connection {
         }
         let end = plan.seq + seq_len;
         if plan.seq.lt(self.snd_max) {
-            self.stats.retransmissions = self.stats.retransmissions.wrapping_add(1);
+            self.counters.retransmissions = self.counters.retransmissions.wrapping_add(1);
             if self.rtt_seq.is_some_and(|s| s.ge(plan.seq)) {
                 self.rtt_seq = None; // Karn's rule (RFC 6298 §3)
             }
@@ -319,13 +359,17 @@ impl Connection {
             self.rtt_seq = Some(plan.seq);
             self.rtt_sent_at = now;
         }
-        self.stats.bytes_sent = self.stats.bytes_sent.wrapping_add(plan.len as u64);
+        self.counters.bytes_sent = self.counters.bytes_sent.wrapping_add(plan.len as u64);
         if fin {
             self.flags |= Flags::FIN_SENT;
             self.snd_fin = plan.seq + plan.len;
         }
-        self.snd_nxt = end;
-        self.snd_max = self.snd_max.max(end);
+        if plan.hole {
+            self.rexmit_high = self.rexmit_high.max(end);
+        } else {
+            self.snd_nxt = end;
+            self.snd_max = self.snd_max.max(end);
+        }
         if self.timers.get(Timer::Retransmit).is_none() {
             self.timers
                 .set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));

@@ -68,13 +68,11 @@ impl Connection {
             self.finish(Trigger::Timeout, CloseReason::TimedOut, sink);
             return;
         }
-        self.stats.timeouts = self.stats.timeouts.wrapping_add(1);
+        self.counters.timeouts = self.counters.timeouts.wrapping_add(1);
         let mss = u32::from(self.snd_mss);
         self.cc
             .on_timeout(self.snd_max.bytes_after(self.snd_una), mss);
-        self.flags.remove(Flags::RECOVERY);
-        self.recover = self.snd_max;
-        self.dup_acks = 0;
+        self.on_rto_recovery();
         self.rtt.back_off();
         self.rtt_seq = None;
         // Go back: resend from the oldest unacknowledged sequence number.

@@ -17,8 +17,19 @@ const US: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
 const PEER: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
 
 fn engine(syn_backlog: u16) -> Engine<'static> {
-    let cfg = EngineConfig { rx_buffer: 4096, tx_buffer: 4096, syn_backlog, ..EngineConfig::default() };
-    let limits = Limits { connections: 16, time_wait: 4, listeners: 2, events: 256, replies: 8 };
+    let cfg = EngineConfig {
+        rx_buffer: 4096,
+        tx_buffer: 4096,
+        syn_backlog,
+        ..EngineConfig::default()
+    };
+    let limits = Limits {
+        connections: 16,
+        time_wait: 4,
+        listeners: 2,
+        events: 256,
+        replies: 8,
+    };
     Engine::new(cfg, EngineStorage::owned(&limits, 4096, 4096)).unwrap()
 }
 
@@ -54,11 +65,21 @@ fn drain(e: &mut Engine<'_>) -> Vec<Vec<u8>> {
 fn established() -> (Engine<'static>, ConnHandle, u32, u32) {
     let mut e = engine(8);
     let l = e.listen(SocketAddr::new(US, 80), 8).unwrap();
-    e.handle_segment(Instant::ZERO, PEER, US, &segment(TcpFlags::SYN, 1000, 7000, 0, &[]));
+    e.handle_segment(
+        Instant::ZERO,
+        PEER,
+        US,
+        &segment(TcpFlags::SYN, 1000, 7000, 0, &[]),
+    );
     let synack = drain(&mut e).pop().unwrap();
     let p = crate::wire::TcpPacket::new_checked(&synack[..]).unwrap();
     let ours = p.seq_number().0.wrapping_add(1);
-    e.handle_segment(Instant::ZERO, PEER, US, &segment(TcpFlags::ACK, 1000, 7001, ours, &[]));
+    e.handle_segment(
+        Instant::ZERO,
+        PEER,
+        US,
+        &segment(TcpFlags::ACK, 1000, 7001, ours, &[]),
+    );
     let h = e.accept(l).unwrap();
     assert_eq!(e.state(h), Ok(State::Established));
     (e, h, 7001, ours)
@@ -71,14 +92,23 @@ fn garbage_is_dropped_and_counted_by_reason() {
     assert_eq!(d, Disposition::Dropped(DropReason::Truncated));
     let mut bad = segment(TcpFlags::ACK, 1000, 7001, 0, b"data");
     bad[20] ^= 0xff;
-    assert_eq!(e.handle_segment(Instant::ZERO, PEER, US, &bad), Disposition::Dropped(DropReason::BadChecksum));
+    assert_eq!(
+        e.handle_segment(Instant::ZERO, PEER, US, &bad),
+        Disposition::Dropped(DropReason::BadChecksum)
+    );
     let mut off = segment(TcpFlags::ACK, 1000, 7001, 0, &[]);
     off[12] = 0x30;
-    assert_eq!(e.handle_segment(Instant::ZERO, PEER, US, &off), Disposition::Dropped(DropReason::BadDataOffset));
+    assert_eq!(
+        e.handle_segment(Instant::ZERO, PEER, US, &off),
+        Disposition::Dropped(DropReason::BadDataOffset)
+    );
     let bcast = IpAddr::V4(Ipv4Addr::BROADCAST);
     let mut syn = segment(TcpFlags::SYN, 1001, 1, 0, &[]);
     crate::wire::TcpPacket::new_unchecked(&mut syn[..]).fill_checksum(&bcast, &US);
-    assert_eq!(e.handle_segment(Instant::ZERO, bcast, US, &syn), Disposition::Dropped(DropReason::BadAddress));
+    assert_eq!(
+        e.handle_segment(Instant::ZERO, bcast, US, &syn),
+        Disposition::Dropped(DropReason::BadAddress)
+    );
     let s = e.stats();
     assert_eq!(s.dropped(DropReason::Truncated), 1);
     assert_eq!(s.dropped(DropReason::BadChecksum), 1);
@@ -91,11 +121,21 @@ fn garbage_is_dropped_and_counted_by_reason() {
 #[test]
 fn rfc9293_never_rst_in_reply_to_rst() {
     let mut e = engine(8);
-    let d = e.handle_segment(Instant::ZERO, PEER, US, &segment(TcpFlags::RST, 1000, 5, 0, &[]));
+    let d = e.handle_segment(
+        Instant::ZERO,
+        PEER,
+        US,
+        &segment(TcpFlags::RST, 1000, 5, 0, &[]),
+    );
     assert_eq!(d, Disposition::Dropped(DropReason::Ignored));
     assert!(drain(&mut e).is_empty());
     // Anything else to a closed port gets a RST built by the §3.10.7.1 rules.
-    let d = e.handle_segment(Instant::ZERO, PEER, US, &segment(TcpFlags::ACK, 1000, 5, 77, &[]));
+    let d = e.handle_segment(
+        Instant::ZERO,
+        PEER,
+        US,
+        &segment(TcpFlags::ACK, 1000, 5, 77, &[]),
+    );
     assert_eq!(d, Disposition::Reset);
     let rst = drain(&mut e).pop().unwrap();
     let p = crate::wire::TcpPacket::new_checked(&rst[..]).unwrap();
@@ -107,10 +147,20 @@ fn syn_queue_is_bounded_and_counted() {
     let mut e = engine(2);
     e.listen(SocketAddr::new(US, 80), 8).unwrap();
     for port in 1..=2 {
-        let d = e.handle_segment(Instant::ZERO, PEER, US, &segment(TcpFlags::SYN, port, 1, 0, &[]));
+        let d = e.handle_segment(
+            Instant::ZERO,
+            PEER,
+            US,
+            &segment(TcpFlags::SYN, port, 1, 0, &[]),
+        );
         assert!(matches!(d, Disposition::Opened(_)));
     }
-    let d = e.handle_segment(Instant::ZERO, PEER, US, &segment(TcpFlags::SYN, 3, 1, 0, &[]));
+    let d = e.handle_segment(
+        Instant::ZERO,
+        PEER,
+        US,
+        &segment(TcpFlags::SYN, 3, 1, 0, &[]),
+    );
     assert_eq!(d, Disposition::Dropped(DropReason::ListenQueueFull));
     assert_eq!(e.stats().dropped(DropReason::ListenQueueFull), 1);
     assert_eq!(e.connection_count(), 2);
@@ -120,7 +170,12 @@ fn syn_queue_is_bounded_and_counted() {
 fn half_open_entries_leave_the_syn_queue_after_synack_retries() {
     let mut e = engine(1);
     e.listen(SocketAddr::new(US, 80), 8).unwrap();
-    e.handle_segment(Instant::ZERO, PEER, US, &segment(TcpFlags::SYN, 1, 1, 0, &[]));
+    e.handle_segment(
+        Instant::ZERO,
+        PEER,
+        US,
+        &segment(TcpFlags::SYN, 1, 1, 0, &[]),
+    );
     let mut synacks = drain(&mut e).len();
     while let Some(t) = e.poll_timeout() {
         e.handle_timeout(t);
@@ -128,8 +183,16 @@ fn half_open_entries_leave_the_syn_queue_after_synack_retries() {
     }
     assert_eq!(synacks, 6, "one SYN-ACK and 5 retransmissions");
     assert_eq!(e.connection_count(), 0);
-    let d = e.handle_segment(Instant::from_secs(1000), PEER, US, &segment(TcpFlags::SYN, 2, 1, 0, &[]));
-    assert!(matches!(d, Disposition::Opened(_)), "the queue has room again");
+    let d = e.handle_segment(
+        Instant::from_secs(1000),
+        PEER,
+        US,
+        &segment(TcpFlags::SYN, 2, 1, 0, &[]),
+    );
+    assert!(
+        matches!(d, Disposition::Opened(_)),
+        "the queue has room again"
+    );
 }
 
 #[test]
@@ -137,8 +200,17 @@ fn every_flag_combination_is_safe_everywhere() {
     let (mut e, h, peer_nxt, ours) = established();
     for flags in 0..=255u8 {
         let flags = TcpFlags::from_bits_retain(flags);
-        for (sport, seq, ack) in [(1000, peer_nxt + 100, ours), (2000, 5, 5), (1000, peer_nxt.wrapping_add(1 << 30), ours)] {
-            let _ = e.handle_segment(Instant::ZERO, PEER, US, &segment(flags, sport, seq, ack, b"x"));
+        for (sport, seq, ack) in [
+            (1000, peer_nxt + 100, ours),
+            (2000, 5, 5),
+            (1000, peer_nxt.wrapping_add(1 << 30), ours),
+        ] {
+            let _ = e.handle_segment(
+                Instant::ZERO,
+                PEER,
+                US,
+                &segment(flags, sport, seq, ack, b"x"),
+            );
             let _ = drain(&mut e);
         }
     }

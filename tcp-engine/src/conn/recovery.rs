@@ -1,0 +1,150 @@
+//! Loss recovery: fast retransmit and NewReno (RFC 5681 §3.2, RFC 6582), SACK-based
+//! recovery (RFC 6675) and Limited Transmit (RFC 3042)
+//!
+//! Recovery never rewinds SND.NXT: lost segments ("holes") are resent one by one while new
+//! data keeps flowing as the window allows. Only a retransmission timeout goes back to
+//! SND.UNA (RFC 5681 §3.1), and then the SACK scoreboard is forgotten (RFC 2018 §8).
+
+use super::{ConnConfig, Connection, Flags, Timer};
+use crate::seq::SeqNumber;
+use crate::time::Instant;
+use crate::wire::TcpRepr;
+
+/// Duplicate ACKs (or segments SACKed above SND.UNA) that signal a loss (RFC 5681 DupThresh)
+const DUP_THRESH: u32 = 3;
+
+impl Connection {
+    /// Record the peer's SACK blocks above SND.UNA (RFC 6675 §5, scoreboard update)
+    pub(super) fn update_scoreboard(&mut self, seg: &TcpRepr<'_>) {
+        if !self.flags.contains(Flags::SACK) {
+            return;
+        }
+        for b in seg.options.sack_blocks() {
+            // Ignore D-SACKs and blocks outside what is in flight.
+            if b.left.lt(self.snd_una) || b.right.gt(self.snd_max) || !b.left.lt(b.right) {
+                continue;
+            }
+            let off = b.left.bytes_after(self.snd_una);
+            let _ = self.sacked.add(off, b.right.bytes_after(b.left));
+        }
+    }
+
+    fn sacked_bytes(&self) -> u32 {
+        self.sacked.ranges().map(|(a, b)| b - a).sum()
+    }
+
+    /// New data was acknowledged
+    pub(super) fn on_new_ack(&mut self, data_acked: u32) {
+        let mss = u32::from(self.snd_mss);
+        self.dup_acks = 0;
+        if !self.flags.contains(Flags::RECOVERY) {
+            self.cc.on_ack(data_acked, mss);
+            return;
+        }
+        if self.snd_una.ge(self.recover) {
+            // Full ACK: recovery is over (RFC 6582 §3.2 step 6, RFC 6675 §5).
+            self.flags.remove(Flags::RECOVERY);
+            let flight = self.snd_max.bytes_after(self.snd_una);
+            self.cc.on_recovery_end(flight, mss);
+        } else if !self.flags.contains(Flags::SACK) {
+            // NewReno partial ACK (RFC 6582 §3.2 step 5): the next hole starts at SND.UNA.
+            self.cc.on_partial_ack(data_acked, mss);
+            self.rexmit_high = self.snd_una;
+        }
+        self.rexmit_high = self.rexmit_high.max(self.snd_una);
+    }
+
+    /// A duplicate ACK arrived (RFC 5681 §2)
+    pub(super) fn on_dup_ack(&mut self, now: Instant, cfg: &ConnConfig) {
+        let mss = u32::from(self.snd_mss);
+        self.dup_acks = self.dup_acks.saturating_add(1);
+        if self.flags.contains(Flags::RECOVERY) {
+            if !self.flags.contains(Flags::SACK) {
+                self.cc.on_dup_ack_in_recovery(mss); // RFC 6582 §3.2 step 4
+            }
+            return;
+        }
+        let lost = u32::from(self.dup_acks) >= DUP_THRESH
+            || (self.flags.contains(Flags::SACK) && self.sacked_bytes() >= DUP_THRESH * mss);
+        // RFC 6582 §3.2 step 2: one window reduction per window of data.
+        if lost && self.snd_una.ge(self.recover) {
+            let flight = self.snd_max.bytes_after(self.snd_una);
+            self.cc.on_fast_retransmit(flight, mss);
+            if self.flags.contains(Flags::SACK) {
+                self.cc.cwnd = self.cc.ssthresh; // RFC 6675 §5 step 4.2
+            }
+            self.recover = self.snd_max;
+            self.rexmit_high = self.snd_una;
+            self.flags |= Flags::RECOVERY;
+            self.rtt_seq = None;
+            self.counters.fast_retransmits = self.counters.fast_retransmits.wrapping_add(1);
+            self.timers
+                .set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
+        }
+    }
+
+    /// The retransmission timer expired: forget SACK information, leave recovery
+    pub(super) fn on_rto_recovery(&mut self) {
+        self.sacked.clear();
+        self.flags.remove(Flags::RECOVERY);
+        self.recover = self.snd_max;
+        self.rexmit_high = self.snd_una;
+        self.dup_acks = 0;
+    }
+
+    /// Bytes in flight: sent, not acknowledged, not SACKed (RFC 6675 "pipe", simplified to
+    /// count a hole as in flight until it is acknowledged)
+    pub(super) fn pipe(&self) -> u32 {
+        self.snd_max
+            .bytes_after(self.snd_una)
+            .saturating_sub(self.sacked_bytes())
+    }
+
+    /// The next lost range to resend in recovery, as (sequence number, length)
+    ///
+    /// With SACK: the first hole below the highest SACKed byte not yet resent (RFC 6675
+    /// NextSeg rule 1). Without: the segment at SND.UNA, once per partial ACK (RFC 6582).
+    pub(super) fn next_hole(&self) -> Option<(SeqNumber, u32)> {
+        if !self.flags.contains(Flags::RECOVERY) {
+            return None;
+        }
+        let mss = u32::from(self.snd_mss);
+        if self.flags.contains(Flags::SACK) && !self.sacked.is_empty() {
+            let mut start = self.snd_una;
+            for (a, b) in self.sacked.ranges() {
+                let end = self.snd_una + a;
+                let from = start.max(self.rexmit_high);
+                if from.lt(end) {
+                    return Some((from, end.bytes_after(from).min(mss)));
+                }
+                start = self.snd_una + b;
+            }
+            return None;
+        }
+        if self.rexmit_high.le(self.snd_una) && self.snd_max.gt(self.snd_una) {
+            return Some((
+                self.snd_una,
+                self.snd_max.bytes_after(self.snd_una).min(mss),
+            ));
+        }
+        None
+    }
+
+    /// How far past SND.NXT new data may go: the peer's window, the congestion window with
+    /// Limited Transmit (RFC 3042) outside recovery, and the pipe inside SACK recovery
+    pub(super) fn send_allowance(&self) -> u32 {
+        let mss = u32::from(self.snd_mss);
+        let by_peer = (self.snd_una + self.snd_wnd).bytes_after(self.snd_nxt);
+        let by_cwnd = if self.flags.contains(Flags::RECOVERY) && self.flags.contains(Flags::SACK) {
+            self.cc.cwnd.saturating_sub(self.pipe())
+        } else {
+            let limited = if self.flags.contains(Flags::RECOVERY) {
+                0
+            } else {
+                u32::from(self.dup_acks.min(2)) * mss
+            };
+            (self.snd_una + self.cc.cwnd.saturating_add(limited)).bytes_after(self.snd_nxt)
+        };
+        by_peer.min(by_cwnd)
+    }
+}
