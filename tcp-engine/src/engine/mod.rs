@@ -645,6 +645,8 @@ impl<'a> Engine<'a> {
 }
 
 #[cfg(test)]
+mod recovery_tests;
+#[cfg(test)]
 mod robustness_tests;
 #[cfg(test)]
 mod tests;

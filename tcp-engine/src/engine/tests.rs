@@ -19,37 +19,37 @@ const B: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
 const PORT: u16 = 80;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Side {
+pub(super) enum Side {
     A,
     B,
 }
 
 /// A segment on the wire, as parsed
 #[derive(Debug, Clone)]
-struct Seg {
-    from: Side,
-    at: Instant,
-    flags: TcpFlags,
-    seq: u32,
-    ack: u32,
-    len: usize,
+pub(super) struct Seg {
+    pub(super) from: Side,
+    pub(super) at: Instant,
+    pub(super) flags: TcpFlags,
+    pub(super) seq: u32,
+    pub(super) ack: u32,
+    pub(super) len: usize,
     bytes: Vec<u8>,
 }
 
 type Filter = Box<dyn FnMut(&Seg) -> bool>;
 
-struct Pair {
-    a: Engine<'static>,
-    b: Engine<'static>,
-    now: Instant,
-    wire: Vec<Seg>,
+pub(super) struct Pair {
+    pub(super) a: Engine<'static>,
+    pub(super) b: Engine<'static>,
+    pub(super) now: Instant,
+    pub(super) wire: Vec<Seg>,
     events_a: Vec<(Instant, ConnHandle, Event)>,
     events_b: Vec<(Instant, ConnHandle, Event)>,
     /// Returns true to drop a segment
-    drop: Filter,
+    pub(super) drop: Filter,
 }
 
-fn config() -> EngineConfig {
+pub(super) fn config() -> EngineConfig {
     EngineConfig {
         rx_buffer: 8192,
         tx_buffer: 8192,
@@ -73,11 +73,11 @@ fn engine_with(cfg: EngineConfig) -> Engine<'static> {
 }
 
 impl Pair {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self::with(config(), config())
     }
 
-    fn with(ca: EngineConfig, cb: EngineConfig) -> Self {
+    pub(super) fn with(ca: EngineConfig, cb: EngineConfig) -> Self {
         Self {
             a: engine_with(ca),
             b: engine_with(EngineConfig {
@@ -102,7 +102,7 @@ impl Pair {
     }
 
     /// Move segments in rounds until both sides are quiet
-    fn pump(&mut self) {
+    pub(super) fn pump(&mut self) {
         for _ in 0..10_000 {
             self.drain_events();
             let mut round = Vec::new();
@@ -147,7 +147,7 @@ impl Pair {
     }
 
     /// Pump, then jump to deadlines until `until` or nothing is left to do
-    fn run_until(&mut self, until: Instant) {
+    pub(super) fn run_until(&mut self, until: Instant) {
         loop {
             self.pump();
             let next = match (self.a.poll_timeout(), self.b.poll_timeout()) {
@@ -169,7 +169,7 @@ impl Pair {
     }
 
     /// Run until nothing is left to do (at most a day of virtual time)
-    fn run(&mut self) {
+    pub(super) fn run(&mut self) {
         let until = self.now + Duration::from_secs(86_400);
         loop {
             self.pump();
@@ -226,7 +226,7 @@ impl Pair {
     }
 
     /// B listens, A connects; returns (A's handle, B's listener)
-    fn open(&mut self) -> (ConnHandle, ListenerHandle) {
+    pub(super) fn open(&mut self) -> (ConnHandle, ListenerHandle) {
         let l = self.b.listen(SocketAddr::new(B, PORT), 8).unwrap();
         let a = self
             .a
@@ -236,7 +236,7 @@ impl Pair {
     }
 
     /// Open and complete the handshake; returns both handles
-    fn established(&mut self) -> (ConnHandle, ConnHandle) {
+    pub(super) fn established(&mut self) -> (ConnHandle, ConnHandle) {
         let (a, l) = self.open();
         self.pump();
         let b = self.b.accept(l).unwrap();
@@ -245,7 +245,7 @@ impl Pair {
         (a, b)
     }
 
-    fn read_all(eng: &mut Engine<'_>, h: ConnHandle) -> (Vec<u8>, bool) {
+    pub(super) fn read_all(eng: &mut Engine<'_>, h: ConnHandle) -> (Vec<u8>, bool) {
         let mut out = Vec::new();
         let mut buf = [0u8; 4096];
         loop {
