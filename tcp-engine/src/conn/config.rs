@@ -67,6 +67,8 @@ pub struct ConnConfig {
     pub reassembly_ranges: u8,
     /// Challenge ACKs allowed per second per connection (RFC 5961 §7)
     pub challenge_ack_limit: u16,
+    /// Congestion control algorithm (NewReno or CUBIC)
+    pub congestion: super::Algorithm,
 }
 
 impl Default for ConnConfig {
@@ -90,6 +92,7 @@ impl Default for ConnConfig {
             initial_window: 10,
             reassembly_ranges: 4,
             challenge_ack_limit: 10,
+            congestion: super::Algorithm::NewReno,
         }
     }
 }

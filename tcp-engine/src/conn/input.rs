@@ -401,7 +401,7 @@ impl Connection {
             self.retries = 0;
             self.rtt.reset_backoff();
             self.update_scoreboard(seg);
-            self.on_new_ack(data_acked);
+            self.on_new_ack(now, data_acked);
             if self.snd_una == self.snd_max {
                 self.timers.stop(Timer::Retransmit);
             } else {

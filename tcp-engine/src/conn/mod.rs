@@ -10,7 +10,7 @@
 
 mod assembler;
 mod config;
-mod congestion;
+pub mod congestion;
 mod event;
 mod input;
 mod output;
@@ -31,6 +31,7 @@ pub use state::{is_legal, next_state, next_state_to, State, Trigger, TRANSITIONS
 
 use assembler::Assembler;
 use congestion::Congestion;
+pub use congestion::{Algorithm, CongestionControl, Controller, Cubic, NewReno, Window};
 use ring::Ring;
 use rtt::RttEstimator;
 use timer::{Timer, TimerTable};
@@ -179,7 +180,6 @@ pub struct Connection {
     fin_seq: Option<SeqNumber>,
     // Timestamps (RFC 7323 §4)
     ts_recent: u32,
-    ts_offset: u32,
     // Loss recovery
     recover: SeqNumber,
     dup_acks: u8,
@@ -238,7 +238,6 @@ impl Connection {
             rcv_wscale: 0,
             fin_seq: None,
             ts_recent: 0,
-            ts_offset: iss.0.rotate_left(13),
             recover: iss,
             dup_acks: 0,
             retries: 0,
@@ -249,7 +248,7 @@ impl Connection {
             rtt_seq: None,
             rtt_sent_at: Instant::ZERO,
             rtt: RttEstimator::new(cfg.initial_rto),
-            cc: Congestion::new(cfg.initial_window, 536),
+            cc: Congestion::new(cfg.initial_window, 536, cfg.congestion),
             timers: TimerTable::new(),
             tx: Ring::default(),
             rx: Ring::default(),
@@ -436,8 +435,8 @@ impl Connection {
             srtt: self.rtt.srtt(),
             rttvar: self.rtt.rttvar(),
             rto: self.rtt.rto(cfg.max_rto),
-            cwnd: self.cc.cwnd,
-            ssthresh: self.cc.ssthresh,
+            cwnd: self.cc.w.cwnd,
+            ssthresh: self.cc.w.ssthresh,
             send_window: self.snd_wnd,
             send_mss: self.snd_mss,
             retransmissions: self.counters.retransmissions,
@@ -449,6 +448,11 @@ impl Connection {
             segments_received: self.counters.segments_received,
             sacked_bytes: self.sacked.ranges().map(|(a, b)| b - a).sum(),
         }
+    }
+
+    /// Switch the congestion-control algorithm (takes effect from the next window change)
+    pub fn set_congestion_control(&mut self, algorithm: Algorithm) {
+        self.cc.set_algorithm(algorithm);
     }
 
     /// Turn Nagle's algorithm on or off (SHLD-7)

@@ -214,7 +214,7 @@ impl Connection {
         let sack = self.flags.contains(Flags::SACK);
         // The first retransmission of an episode always goes (fast retransmit); later ones
         // with SACK only while the pipe has room.
-        if sack && !self.rexmit_high.le(self.snd_una) && self.pipe() >= self.cc.cwnd {
+        if sack && !self.rexmit_high.le(self.snd_una) && self.pipe() >= self.cc.w.cwnd {
             return None;
         }
         let avail = fin_pos.bytes_after(seq) as usize;
@@ -256,7 +256,7 @@ impl Connection {
 
     /// Our timestamp clock: milliseconds plus a per-connection offset (RFC 7323 §5.4)
     pub(super) fn ts_now(&self, now: Instant) -> u32 {
-        (now.total_millis() as u32).wrapping_add(self.ts_offset)
+        (now.total_millis() as u32).wrapping_add(self.iss.0.rotate_left(13))
     }
 
     /// The window to advertise, with receiver SWS avoidance (MUST-39) and never moving the

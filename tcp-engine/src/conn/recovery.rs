@@ -34,11 +34,12 @@ impl Connection {
     }
 
     /// New data was acknowledged
-    pub(super) fn on_new_ack(&mut self, data_acked: u32) {
+    pub(super) fn on_new_ack(&mut self, now: Instant, data_acked: u32) {
         let mss = u32::from(self.snd_mss);
         self.dup_acks = 0;
         if !self.flags.contains(Flags::RECOVERY) {
-            self.cc.on_ack(data_acked, mss);
+            self.cc
+                .on_ack(data_acked, mss, now, self.rtt.srtt().unwrap_or_default());
             return;
         }
         if self.snd_una.ge(self.recover) {
@@ -69,9 +70,9 @@ impl Connection {
         // RFC 6582 §3.2 step 2: one window reduction per window of data.
         if lost && self.snd_una.ge(self.recover) {
             let flight = self.snd_max.bytes_after(self.snd_una);
-            self.cc.on_fast_retransmit(flight, mss);
+            self.cc.on_fast_retransmit(flight, mss, now);
             if self.flags.contains(Flags::SACK) {
-                self.cc.cwnd = self.cc.ssthresh; // RFC 6675 §5 step 4.2
+                self.cc.w.cwnd = self.cc.w.ssthresh; // RFC 6675 §5 step 4.2
             }
             self.recover = self.snd_max;
             self.rexmit_high = self.snd_una;
@@ -136,14 +137,14 @@ impl Connection {
         let mss = u32::from(self.snd_mss);
         let by_peer = (self.snd_una + self.snd_wnd).bytes_after(self.snd_nxt);
         let by_cwnd = if self.flags.contains(Flags::RECOVERY) && self.flags.contains(Flags::SACK) {
-            self.cc.cwnd.saturating_sub(self.pipe())
+            self.cc.w.cwnd.saturating_sub(self.pipe())
         } else {
             let limited = if self.flags.contains(Flags::RECOVERY) {
                 0
             } else {
                 u32::from(self.dup_acks.min(2)) * mss
             };
-            (self.snd_una + self.cc.cwnd.saturating_add(limited)).bytes_after(self.snd_nxt)
+            (self.snd_una + self.cc.w.cwnd.saturating_add(limited)).bytes_after(self.snd_nxt)
         };
         by_peer.min(by_cwnd)
     }

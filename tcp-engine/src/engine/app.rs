@@ -349,6 +349,17 @@ impl Engine<'_> {
         Ok(())
     }
 
+    /// Choose the congestion-control algorithm of one connection (NewReno or CUBIC)
+    pub fn set_congestion_control(
+        &mut self,
+        h: ConnHandle,
+        algorithm: crate::conn::Algorithm,
+    ) -> Result<(), HandleError> {
+        self.check(h)?;
+        self.with_conn(h.index, |c, _, _, _| c.set_congestion_control(algorithm));
+        Ok(())
+    }
+
     /// Turn Nagle's algorithm on or off for one connection
     pub fn set_nagle(&mut self, h: ConnHandle, on: bool) -> Result<(), HandleError> {
         self.check(h)?;

@@ -11,8 +11,20 @@ use super::*;
 
 /// Send 60 000 bytes A → B, dropping the first transmission of the data segments with these
 /// indices; returns (A's stats, bytes B read, retransmitted sequence numbers)
-fn transfer_with_losses(sack: bool, lost: &'static [usize]) -> (crate::conn::ConnStats, usize, Vec<u32>) {
+fn transfer_with_losses(
+    sack: bool,
+    lost: &'static [usize],
+) -> (crate::conn::ConnStats, usize, Vec<u32>) {
+    transfer_with(sack, crate::conn::Algorithm::NewReno, lost)
+}
+
+fn transfer_with(
+    sack: bool,
+    algorithm: crate::conn::Algorithm,
+    lost: &'static [usize],
+) -> (crate::conn::ConnStats, usize, Vec<u32>) {
     let mut ca = config();
+    ca.conn.congestion = algorithm;
     ca.rx_buffer = 65536;
     ca.tx_buffer = 65536;
     ca.conn.sack = sack;
@@ -53,7 +65,11 @@ fn sack_repairs_several_holes_in_one_window_without_timeout() {
     assert_eq!(got, 60_000);
     assert_eq!(stats.timeouts, 0, "{stats:?}");
     assert_eq!(stats.fast_retransmits, 1, "one recovery episode");
-    assert_eq!(retx.len(), 3, "exactly the three holes are resent: {retx:?}");
+    assert_eq!(
+        retx.len(),
+        3,
+        "exactly the three holes are resent: {retx:?}"
+    );
 }
 
 #[test]
@@ -70,6 +86,19 @@ fn a_single_loss_is_repaired_by_fast_retransmit() {
     for sack in [true, false] {
         let (stats, got, retx) = transfer_with_losses(sack, &[10]);
         assert_eq!(got, 60_000);
-        assert_eq!((stats.timeouts, stats.fast_retransmits, retx.len()), (0, 1, 1), "sack {sack}");
+        assert_eq!(
+            (stats.timeouts, stats.fast_retransmits, retx.len()),
+            (0, 1, 1),
+            "sack {sack}"
+        );
     }
+}
+
+#[test]
+fn cubic_recovers_like_newreno() {
+    let (stats, got, retx) = transfer_with(true, crate::conn::Algorithm::Cubic, &[3, 5, 8, 30]);
+    assert_eq!(got, 60_000);
+    assert_eq!(stats.timeouts, 0, "{stats:?}");
+    assert_eq!(retx.len(), 4);
+    assert!(stats.ssthresh < u32::MAX, "a reduction happened");
 }
