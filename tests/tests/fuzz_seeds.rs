@@ -15,7 +15,9 @@ fn seeds() -> Vec<Vec<u8>> {
         [&[0u8; 12][..], &[0xf0, 0x02], &[0u8; 6], &[2, 4, 5]].concat(),
     ];
     for sub in ["pcaps/replay", "pcaps/seeds"] {
-        let Some(files) = shared_files(sub) else { continue };
+        let Some(files) = shared_files(sub) else {
+            continue;
+        };
         for path in files {
             if let Ok(cap) = read_capture_file(&path) {
                 out.extend(cap.segments.into_iter().map(|s| s.tcp));

@@ -26,16 +26,27 @@ const KNOWN_ANSWERS: &[(&str, usize, usize)] = &[
 
 #[test]
 fn known_answer_checksums_ipv4_and_ipv6() {
-    let Some(files) = shared_files("pcaps/replay") else { return };
+    let Some(files) = shared_files("pcaps/replay") else {
+        return;
+    };
     for &(name, complete, good) in KNOWN_ANSWERS {
-        let path = files.iter().find(|p| p.ends_with(name)).unwrap_or_else(|| panic!("{name} missing"));
+        let path = files
+            .iter()
+            .find(|p| p.ends_with(name))
+            .unwrap_or_else(|| panic!("{name} missing"));
         let cap = read_capture_file(path).unwrap();
         let whole: Vec<_> = cap.segments.iter().filter(|s| !s.truncated).collect();
-        let verified = whole.iter().filter(|s| checksum::verify_tcp(&s.src, &s.dst, &s.tcp)).count();
+        let verified = whole
+            .iter()
+            .filter(|s| checksum::verify_tcp(&s.src, &s.dst, &s.tcp))
+            .count();
         assert_eq!((whole.len(), verified), (complete, good), "{name}");
         // The fast sum and the plain 16-bit loop agree on every real segment.
         for s in &whole {
-            assert_eq!(zero(checksum::data(&s.tcp)), zero(checksum::reference(&s.tcp)));
+            assert_eq!(
+                zero(checksum::data(&s.tcp)),
+                zero(checksum::reference(&s.tcp))
+            );
         }
     }
 }
@@ -51,11 +62,17 @@ fn zero(sum: u16) -> u16 {
 
 #[test]
 fn recomputed_checksums_match_the_good_segments() {
-    let Some(files) = shared_files("pcaps/replay") else { return };
+    let Some(files) = shared_files("pcaps/replay") else {
+        return;
+    };
     let mut checked = 0;
     for path in &files {
         let cap = read_capture_file(path).unwrap();
-        for s in cap.segments.iter().filter(|s| !s.truncated && s.tcp.len() >= 20) {
+        for s in cap
+            .segments
+            .iter()
+            .filter(|s| !s.truncated && s.tcp.len() >= 20)
+        {
             if !checksum::verify_tcp(&s.src, &s.dst, &s.tcp) {
                 continue;
             }
@@ -63,7 +80,13 @@ fn recomputed_checksums_match_the_good_segments() {
             let mut p = TcpPacket::new_unchecked(&mut copy[..]);
             let stored = p.checksum();
             p.fill_checksum(&s.src, &s.dst);
-            assert_eq!(p.checksum(), stored, "{}: frame {}", path.display(), s.frame);
+            assert_eq!(
+                p.checksum(),
+                stored,
+                "{}: frame {}",
+                path.display(),
+                s.frame
+            );
             checked += 1;
         }
     }
@@ -74,9 +97,13 @@ fn recomputed_checksums_match_the_good_segments() {
 fn every_shared_segment_parses_or_errors_without_panic() {
     let mut total = 0;
     for sub in ["pcaps/replay", "pcaps/seeds"] {
-        let Some(files) = shared_files(sub) else { return };
+        let Some(files) = shared_files(sub) else {
+            return;
+        };
         for path in &files {
-            let Ok(cap) = read_capture_file(path) else { continue };
+            let Ok(cap) = read_capture_file(path) else {
+                continue;
+            };
             for s in &cap.segments {
                 total += 1;
                 for check in [ChecksumCheck::Verify, ChecksumCheck::Skip] {
@@ -93,8 +120,13 @@ fn every_shared_segment_parses_or_errors_without_panic() {
 fn parsed_options_match_the_manifest() {
     // tcpdump__print-flags.pcap: "The 3-way handshake carries MSS 16396, SACK_PERM, TS and WS=4": a multiplier
     // of 4, which tshark shows as shift 2.
-    let Some(files) = shared_files("pcaps/replay") else { return };
-    let path = files.iter().find(|p| p.ends_with("tcpdump__print-flags.pcap")).unwrap();
+    let Some(files) = shared_files("pcaps/replay") else {
+        return;
+    };
+    let path = files
+        .iter()
+        .find(|p| p.ends_with("tcpdump__print-flags.pcap"))
+        .unwrap();
     let cap = read_capture_file(path).unwrap();
     let syn = &cap.segments[0];
     let r = TcpRepr::parse_bytes(&syn.tcp, &syn.src, &syn.dst, ChecksumCheck::Skip).unwrap();

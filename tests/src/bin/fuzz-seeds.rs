@@ -15,7 +15,10 @@ fn captures(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let path = entry?.path();
         if path.is_dir() {
             captures(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "pcap" || e == "pcapng") {
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "pcap" || e == "pcapng")
+        {
             out.push(path);
         }
     }
@@ -60,6 +63,10 @@ fn main() -> ExitCode {
             }
         }
     }
-    println!("{} seeds from {} captures into {corpus}", segments.len(), files.len());
+    println!(
+        "{} seeds from {} captures into {corpus}",
+        segments.len(),
+        files.len()
+    );
     ExitCode::SUCCESS
 }
