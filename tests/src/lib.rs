@@ -1,4 +1,5 @@
 //! Cross-crate tests of the TCP engine, and the code they share with the fuzz targets.
 
+pub mod conformance;
 pub mod fuzz_targets;
 pub mod shared;

@@ -90,6 +90,7 @@ mod tests {
     const MIN: Duration = Duration::from_secs(1);
     const MAX: Duration = Duration::from_secs(60);
 
+    /// Covers: MUST-19
     #[test]
     fn initial_rto_is_one_second_and_backs_off() {
         let mut e = RttEstimator::new(Duration::from_secs(1));
@@ -103,6 +104,7 @@ mod tests {
         assert_eq!(e.rto(MAX), MAX);
     }
 
+    /// Covers: MUST-18
     #[test]
     fn first_and_later_samples_follow_rfc6298() {
         let mut e = RttEstimator::new(Duration::from_secs(1));

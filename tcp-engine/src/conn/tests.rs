@@ -365,8 +365,9 @@ const TABLE: &[(State, Kind, State, Sent)] = &[
     (TimeWait, AckUnsent, TimeWait, A),
 ];
 
+/// Covers: MUST-11, MAY-12
 #[test]
-fn rfc9293_must_12_every_state_every_segment_kind() {
+fn every_state_every_segment_kind() {
     for &(state, kind, after, reply) in TABLE {
         let mut t = T::in_state(state);
         let (flags, seq, ack, payload) = arriving(&t, kind);
@@ -474,6 +475,7 @@ fn rfc9293_shld_2_rst_with_payload_is_accepted() {
     assert_eq!(t.conn.close_reason(), Some(CloseReason::Reset));
 }
 
+/// Covers: MAY-1
 #[test]
 fn rfc9293_shld_3_close_with_unread_data_resets() {
     let mut t = T::in_state(Established);
@@ -490,6 +492,7 @@ fn rfc9293_shld_3_close_with_unread_data_resets() {
     assert_eq!(t.conn.close_reason(), Some(CloseReason::Aborted));
 }
 
+/// Covers: MAY-13
 #[test]
 fn rfc9293_shld_31_out_of_order_data_is_held_then_delivered() {
     let mut t = T::in_state(Established);
@@ -561,4 +564,36 @@ fn emitting_into_a_short_buffer_changes_nothing() {
         None
     );
     assert_eq!(format!("{:?}", t.conn), format!("{before:?}"));
+}
+
+#[test]
+fn rfc9293_must_15_mss_defaults_to_536_without_the_option() {
+    let mut t = T::in_state(SynSent);
+    let sa = TcpRepr {
+        options: crate::wire::TcpOptions::NONE,
+        ..t.seg(TcpFlags::SYN | TcpFlags::ACK, PEER_ISS, ISS + 1u32, &[])
+    };
+    t.deliver(&sa);
+    assert_eq!(t.conn.stats(&t.cfg).send_mss, 536);
+}
+
+/// Covers: MUST-11
+#[test]
+fn active_syn_received_reset_closes_instead_of_listening() {
+    let mut t = T::in_state(SynSent);
+    let s = t.seg(TcpFlags::SYN, PEER_ISS, SeqNumber(0), &[]);
+    t.deliver(&s);
+    assert_eq!(t.conn.state(), SynReceived);
+    let rst = t.seg(TcpFlags::RST, PEER_ISS + 1u32, SeqNumber(0), &[]);
+    assert_eq!(t.deliver(&rst), SegmentOutcome::Accepted);
+    assert_eq!(
+        (t.conn.state(), t.conn.close_reason()),
+        (Closed, Some(CloseReason::Refused))
+    );
+}
+
+#[test]
+fn rfc9293_must_28_keep_alive_defaults_to_two_hours() {
+    assert!(KeepAlive::default().idle >= core::time::Duration::from_secs(7200));
+    assert!(ConnConfig::default().keep_alive.is_none());
 }

@@ -91,6 +91,7 @@ mod tests {
         }
     }
 
+    /// Covers: MUST-8, MUST-9, SHLD-1
     #[test]
     fn isn_follows_the_4us_clock_and_depends_on_tuple_and_key() {
         let k = Keys::new([7; 16]);

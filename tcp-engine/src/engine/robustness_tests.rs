@@ -85,6 +85,7 @@ fn established() -> (Engine<'static>, ConnHandle, u32, u32) {
     (e, h, 7001, ours)
 }
 
+/// Covers: MUST-3, MUST-57, MUST-63
 #[test]
 fn garbage_is_dropped_and_counted_by_reason() {
     let (mut e, h, _, _) = established();

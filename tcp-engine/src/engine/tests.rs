@@ -283,6 +283,7 @@ fn rfc9293_shld_1_three_way_handshake_with_isns() {
     assert_ne!(p.wire[0].seq, p.wire[1].seq);
 }
 
+/// Covers: MUST-14, SHLD-5, MAY-3
 #[test]
 fn rfc9293_must_65_mss_only_on_syn_and_honoured() {
     let mut cb = config();
@@ -305,6 +306,7 @@ fn rfc9293_must_65_mss_only_on_syn_and_honoured() {
     }
 }
 
+/// Covers: MUST-2
 #[test]
 fn data_flows_both_ways_intact() {
     let mut p = Pair::new();
@@ -413,6 +415,7 @@ fn simultaneous_close_passes_through_closing_on_both_sides() {
     }
 }
 
+/// Covers: MUST-10, MUST-43
 #[test]
 fn simultaneous_open_goes_through_syn_received() {
     let mut p = Pair::new();
@@ -439,6 +442,7 @@ fn simultaneous_open_goes_through_syn_received() {
     assert_eq!(Pair::read_all(&mut p.b, b).0, b"hello");
 }
 
+/// Covers: MUST-12
 #[test]
 fn abort_sends_rst_and_skips_time_wait() {
     let mut p = Pair::new();
@@ -477,7 +481,7 @@ fn connect_to_closed_port_is_refused_by_rst() {
 }
 
 #[test]
-fn rfc9293_must_20_lost_syn_is_retransmitted_after_initial_rto() {
+fn lost_syn_is_retransmitted_after_initial_rto() {
     let mut p = Pair::new();
     let mut first = true;
     p.drop = Box::new(move |s| {
@@ -577,6 +581,7 @@ fn half_close_keeps_receiving() {
     assert_eq!((p.a.connection_count(), p.a.time_wait_count()), (0, 1));
 }
 
+/// Covers: MUST-22
 #[test]
 fn rfc9293_must_23_syn_retries_give_up_after_three_minutes() {
     let mut p = Pair::new();
@@ -606,6 +611,7 @@ fn fin_wait_2_timeout_frees_an_orphaned_connection() {
     assert_eq!(p.a.connection_count(), 0);
 }
 
+/// Covers: MUST-35, MUST-37, MAY-8
 #[test]
 fn rfc9293_must_36_zero_window_is_probed_then_reopens() {
     let mut p = Pair::new();
@@ -633,6 +639,7 @@ fn rfc9293_must_36_zero_window_is_probed_then_reopens() {
     assert_eq!(got, data);
 }
 
+/// Covers: MUST-27, MUST-29, SHLD-12, MAY-5
 #[test]
 fn rfc9293_must_24_keep_alive_ends_a_dead_peer() {
     let mut ca = config();
@@ -691,4 +698,109 @@ fn sizes_fit_the_goals() {
     );
     assert!(conn <= 408, "connection is {conn} bytes");
     assert!(tw < 64, "TIME-WAIT entry is {tw} bytes");
+}
+
+/// Covers: SHLD-7, MAY-16
+#[test]
+fn rfc9293_must_17_nagle_can_be_turned_off_per_connection() {
+    for nagle in [true, false] {
+        let mut p = Pair::new();
+        let (a, _) = p.established();
+        p.a.set_nagle(a, nagle).unwrap();
+        let mut buf = [0u8; 1600];
+        p.a.send(a, b"first").unwrap();
+        assert!(
+            p.a.poll_transmit(p.now, &mut buf).is_some(),
+            "nothing outstanding: it goes"
+        );
+        p.a.send(a, b"second").unwrap();
+        let second = p.a.poll_transmit(p.now, &mut buf);
+        assert_eq!(
+            second.is_some(),
+            !nagle,
+            "nagle {nagle}: a small segment waits for the ACK"
+        );
+    }
+}
+
+/// Covers: SHLD-18, SHLD-19
+#[test]
+fn rfc9293_must_40_delayed_ack_under_half_a_second_and_every_second_segment() {
+    let mut p = Pair::new();
+    let (a, _) = p.established();
+    let start = p.wire.len();
+    p.a.send(a, b"x").unwrap();
+    p.run_until(Instant::from_secs(1));
+    let ack = p.wire[start..].iter().find(|s| s.from == Side::B).unwrap();
+    assert_eq!(
+        ack.at,
+        Instant::from_millis(40),
+        "delayed, but well under 500 ms"
+    );
+    // Two full-sized segments are acknowledged at once.
+    let start = p.wire.len();
+    p.a.send(a, &[0u8; 2 * 1448]).unwrap();
+    p.pump();
+    let acks = p.wire[start..]
+        .iter()
+        .filter(|s| s.from == Side::B && s.at == p.now)
+        .count();
+    assert_eq!(acks, 1);
+}
+
+#[test]
+fn rfc9293_must_41_a_second_listen_on_the_same_address_fails() {
+    let mut p = Pair::new();
+    p.b.listen(SocketAddr::new(B, PORT), 4).unwrap();
+    assert_eq!(
+        p.b.listen(SocketAddr::new(B, PORT), 4),
+        Err(ListenError::InUse)
+    );
+}
+
+#[test]
+fn rfc9293_must_42_listen_while_a_connection_on_the_port_is_in_syn_sent() {
+    let mut p = Pair::new();
+    let c =
+        p.b.connect_from(p.now, SocketAddr::new(B, PORT), SocketAddr::new(A, 9))
+            .unwrap();
+    assert_eq!(p.b.state(c), Ok(State::SynSent));
+    assert!(p.b.listen(SocketAddr::new(B, PORT), 4).is_ok());
+}
+
+/// Covers: MUST-57
+#[test]
+fn rfc9293_must_46_open_to_broadcast_or_multicast_is_rejected() {
+    let mut p = Pair::new();
+    for bad in [
+        Ipv4Addr::BROADCAST,
+        Ipv4Addr::new(224, 0, 0, 1),
+        Ipv4Addr::UNSPECIFIED,
+    ] {
+        let r = p.a.connect(p.now, A, SocketAddr::new(IpAddr::V4(bad), 80));
+        assert_eq!(r, Err(ConnectError::InvalidAddress));
+    }
+}
+
+#[test]
+fn rfc9293_may_2_new_syn_reopens_a_time_wait_connection() {
+    let mut p = Pair::new();
+    let l = p.a.listen(SocketAddr::new(A, 7), 4).unwrap();
+    let b1 =
+        p.b.connect_from(p.now, SocketAddr::new(B, 4000), SocketAddr::new(A, 7))
+            .unwrap();
+    p.pump();
+    let a1 = p.a.accept(l).unwrap();
+    p.a.close(a1).unwrap(); // A closes first: A keeps the TIME-WAIT entry
+    p.pump();
+    p.b.close(b1).unwrap();
+    p.run_until(p.now + Duration::from_secs(1));
+    assert_eq!(p.a.time_wait_count(), 1);
+    let b2 =
+        p.b.connect_from(p.now, SocketAddr::new(B, 4000), SocketAddr::new(A, 7))
+            .unwrap();
+    p.pump();
+    assert_eq!(p.b.state(b2), Ok(State::Established));
+    assert!(p.a.accept(l).is_ok());
+    assert_eq!(p.a.time_wait_count(), 0);
 }

@@ -314,6 +314,7 @@ impl Writer<'_> {
 mod tests {
     use super::*;
 
+    /// Covers: MUST-4
     #[test]
     fn parses_linux_syn_options() {
         // mss 1460, sackOK, TS val 1 ecr 0, nop, wscale 7
@@ -331,6 +332,7 @@ mod tests {
         assert_eq!(out[..20], b);
     }
 
+    /// Covers: MUST-6, MUST-64, MUST-68, MUST-69
     #[test]
     fn unaligned_and_unknown_options_are_skipped() {
         // MUST-64, MUST-68: NOP, unknown kind 254 of 4 bytes, MSS at an odd offset, EOL, junk.
@@ -341,6 +343,7 @@ mod tests {
         assert_eq!(kinds, 4); // NOP, unknown, MSS, EOL: nothing after EOL (MUST-69)
     }
 
+    /// Covers: MUST-7
     #[test]
     fn malformed_lengths_are_errors() {
         assert_eq!(TcpOptions::parse(&[2]), Err(ParseError::BadOptionLength));

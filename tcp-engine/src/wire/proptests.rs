@@ -43,6 +43,7 @@ fn addresses() -> impl Strategy<Value = (IpAddr, IpAddr)> {
 }
 
 proptest! {
+    /// Covers: MUST-5
     #[test]
     fn repr_round_trips(
         ports in any::<(u16, u16)>(),

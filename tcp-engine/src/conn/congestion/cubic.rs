@@ -127,6 +127,7 @@ mod tests {
     }
 
     /// The window after a loss follows W(t) = max(W_cubic(t), W_est(t)) of RFC 9438 within 5%
+    /// Covers: MAY-18
     #[test]
     fn window_follows_rfc9438_formula() {
         let mss = 1000u32;

@@ -152,6 +152,7 @@ impl Congestion {
 mod tests {
     use super::*;
 
+    /// Covers: MUST-19
     #[test]
     fn slow_start_then_newreno_avoidance() {
         let t = Instant::ZERO;
