@@ -716,3 +716,5 @@ impl core::error::Error for CloseError {}
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod window_tests;

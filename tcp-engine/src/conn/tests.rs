@@ -18,15 +18,15 @@ const ISS: SeqNumber = SeqNumber(1000);
 const PEER_ISS: SeqNumber = SeqNumber(5000);
 
 /// A connection under test with its buffers and a scripted peer
-struct T {
-    conn: Connection,
-    rx: Vec<u8>,
-    tx: Vec<u8>,
-    cfg: ConnConfig,
-    now: Instant,
-    events: Vec<Event>,
+pub(super) struct T {
+    pub(super) conn: Connection,
+    pub(super) rx: Vec<u8>,
+    pub(super) tx: Vec<u8>,
+    pub(super) cfg: ConnConfig,
+    pub(super) now: Instant,
+    pub(super) events: Vec<Event>,
     /// The peer's next sequence number
-    peer_nxt: SeqNumber,
+    pub(super) peer_nxt: SeqNumber,
 }
 
 /// What the connection sent back
@@ -109,7 +109,7 @@ impl T {
         t
     }
 
-    fn seg<'p>(
+    pub(super) fn seg<'p>(
         &self,
         flags: TcpFlags,
         seq: SeqNumber,
@@ -129,7 +129,7 @@ impl T {
         }
     }
 
-    fn deliver(&mut self, r: &TcpRepr<'_>) -> SegmentOutcome {
+    pub(super) fn deliver(&mut self, r: &TcpRepr<'_>) -> SegmentOutcome {
         let mut bufs = Buffers {
             rx: &mut self.rx,
             tx: &mut self.tx,
@@ -137,6 +137,53 @@ impl T {
         let events = &mut self.events;
         self.conn
             .handle_segment(self.now, r, &mut bufs, &self.cfg, &mut |e| events.push(e))
+    }
+
+    /// Everything the connection sends now: (flags, seq, payload length, window field)
+    pub(super) fn drain_raw(&mut self) -> Vec<(TcpFlags, SeqNumber, usize, u16)> {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 1600];
+        loop {
+            let bufs = Buffers {
+                rx: &mut self.rx,
+                tx: &mut self.tx,
+            };
+            let events = &mut self.events;
+            let Some(n) = self
+                .conn
+                .poll_transmit(self.now, &bufs, &self.cfg, &mut buf, &mut |e| {
+                    events.push(e)
+                })
+            else {
+                break;
+            };
+            let r =
+                TcpRepr::parse_bytes(&buf[..n], &LOCAL, &REMOTE, ChecksumCheck::Verify).unwrap();
+            out.push((r.flags, r.seq_number, r.payload.len(), r.window_len));
+            assert!(out.len() < 100, "busy loop");
+        }
+        out
+    }
+
+    /// Queue `data` for sending
+    pub(super) fn send(&mut self, data: &[u8]) -> usize {
+        let mut bufs = Buffers {
+            rx: &mut self.rx,
+            tx: &mut self.tx,
+        };
+        self.conn.send(&mut bufs, data).unwrap()
+    }
+
+    /// Read up to `n` received bytes
+    pub(super) fn read(&mut self, n: usize) -> usize {
+        let mut out = std::vec![0u8; n];
+        let mut bufs = Buffers {
+            rx: &mut self.rx,
+            tx: &mut self.tx,
+        };
+        self.conn
+            .recv(self.now, &mut bufs, &mut out, &self.cfg)
+            .unwrap_or(0)
     }
 
     /// Everything the connection sends now, classified
@@ -174,11 +221,11 @@ impl T {
         out
     }
 
-    fn snd_nxt(&self) -> SeqNumber {
+    pub(super) fn snd_nxt(&self) -> SeqNumber {
         self.conn.snd_nxt
     }
 
-    fn rcv_nxt(&self) -> SeqNumber {
+    pub(super) fn rcv_nxt(&self) -> SeqNumber {
         self.conn.rcv_nxt
     }
 
@@ -189,7 +236,7 @@ impl T {
     }
 
     /// Build a connection in `state`
-    fn in_state(state: State) -> Self {
+    pub(super) fn in_state(state: State) -> Self {
         if state == State::SynSent {
             let mut t = Self::active();
             assert_eq!(t.drain(), [Sent::SynAck]); // our SYN (classified with SYN-ACK)

@@ -37,10 +37,12 @@ impl Connection {
                     return;
                 }
                 self.flags |= Flags::PROBE;
-                // SHLD-30: exponential backoff between probes.
+                // SHLD-30: exponential backoff between probes, answered or not, for as long
+                // as the window stays closed (`retries` counts nothing else meanwhile).
+                self.retries = self.retries.saturating_add(1);
                 let base = self.rtt.rto(cfg.max_rto);
                 let wait = base
-                    .saturating_mul(1 << self.probes.min(16))
+                    .saturating_mul(1 << self.retries.min(16))
                     .min(cfg.max_rto);
                 self.timers.set(Timer::Persist, now + wait);
             }

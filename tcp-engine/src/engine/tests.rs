@@ -723,7 +723,7 @@ fn rfc9293_must_17_nagle_can_be_turned_off_per_connection() {
     }
 }
 
-/// Covers: SHLD-18, SHLD-19
+/// Covers: SHLD-18, SHLD-19, MUST-58, MUST-59
 #[test]
 fn rfc9293_must_40_delayed_ack_under_half_a_second_and_every_second_segment() {
     let mut p = Pair::new();
@@ -803,4 +803,35 @@ fn rfc9293_may_2_new_syn_reopens_a_time_wait_connection() {
     assert_eq!(p.b.state(b2), Ok(State::Established));
     assert!(p.a.accept(l).is_ok());
     assert_eq!(p.a.time_wait_count(), 0);
+}
+
+/// Covers: SHLD-10, MUST-20
+#[test]
+fn rfc9293_shld_11_retransmissions_give_up_after_r2_of_at_least_100_seconds() {
+    let mut p = Pair::new();
+    let (a, _) = p.established();
+    p.drop = Box::new(|s| s.from == Side::B);
+    let start = p.now;
+    p.a.send(a, b"nobody hears this").unwrap();
+    p.run();
+    let stats_retx = p
+        .wire
+        .iter()
+        .filter(|s| s.from == Side::A && s.len > 0)
+        .count()
+        - 1;
+    assert!(
+        stats_retx >= 3,
+        "R1: at least 3 retransmissions before giving up ({stats_retx})"
+    );
+    let gave_up = Pair::when(&p.events_a, a, State::Closed).unwrap();
+    assert!(
+        gave_up - start >= Duration::from_secs(100),
+        "R2 after {:?}",
+        gave_up - start
+    );
+    assert_eq!(
+        Pair::closed_reason(&p.events_a, a),
+        Some(CloseReason::TimedOut)
+    );
 }

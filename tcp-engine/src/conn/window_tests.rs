@@ -1,0 +1,140 @@
+//! Windows and segment sizing (RFC 9293 §3.8.6): what the sender may send into the peer's
+//! window, and what the receiver advertises
+
+use std::vec::Vec;
+
+use super::tests::T;
+use super::*;
+use crate::wire::TcpFlags;
+
+/// An ACK from the peer acknowledging `ack` with window field `win`
+fn ack(t: &mut T, ack: SeqNumber, win: u16) {
+    let a = TcpRepr {
+        window_len: win,
+        ..t.seg(TcpFlags::ACK, t.peer_nxt, ack, &[])
+    };
+    t.deliver(&a);
+}
+
+/// Covers: REC-1
+#[test]
+fn rfc9293_must_1_window_field_is_unsigned() {
+    let mut t = T::in_state(State::Established);
+    let una = t.snd_nxt();
+    ack(&mut t, una, 0xffff);
+    assert_eq!(t.conn.stats(&t.cfg).send_window, 65_535);
+    ack(&mut t, una, 0x8000);
+    assert_eq!(
+        t.conn.stats(&t.cfg).send_window,
+        32_768,
+        "0x8000 is a large window, not a negative one"
+    );
+}
+
+/// Covers: SHLD-27, SHLD-28, MUST-60
+#[test]
+fn rfc9293_must_61_psh_on_the_segment_that_empties_the_buffer() {
+    let mut t = T::in_state(State::Established);
+    let una = t.snd_nxt();
+    ack(&mut t, una, 8192);
+    t.conn.set_nagle(false); // or the last short segment would wait for an ACK (Nagle)
+    t.send(&[7u8; 2500]);
+    let segs = t.drain_raw();
+    let lens: Vec<usize> = segs.iter().map(|s| s.2).collect();
+    assert_eq!(
+        lens,
+        [1000, 1000, 500],
+        "full-sized segments first (peer MSS 1000)"
+    );
+    let psh: Vec<bool> = segs.iter().map(|s| s.0.contains(TcpFlags::PSH)).collect();
+    assert_eq!(psh, [false, false, true]);
+}
+
+/// Covers: SHLD-15
+#[test]
+fn rfc9293_must_34_a_shrunk_window_stops_new_data() {
+    let mut t = T::in_state(State::Established);
+    let una = t.snd_nxt();
+    ack(&mut t, una, 1000);
+    t.send(&[1u8; 3000]);
+    assert_eq!(t.drain_raw().iter().map(|s| s.2).sum::<usize>(), 1000);
+    // The peer acknowledges it but pulls its right edge back to where it was: window 0.
+    ack(&mut t, una + 1000u32, 0);
+    assert!(
+        t.drain_raw().iter().all(|s| s.2 == 0),
+        "nothing new beyond the shrunk edge"
+    );
+    assert_eq!(t.conn.state(), State::Established);
+}
+
+#[test]
+fn rfc9293_must_38_sender_avoids_silly_windows() {
+    let mut t = T::in_state(State::Established);
+    let una = t.snd_nxt();
+    ack(&mut t, una, 2000);
+    t.send(&[1u8; 4000]);
+    assert_eq!(
+        t.drain_raw().iter().map(|s| s.2).collect::<Vec<_>>(),
+        [1000, 1000]
+    );
+    // The first segment is acknowledged but the window now leaves room for 100 bytes only.
+    ack(&mut t, una + 1000u32, 1100);
+    assert!(
+        t.drain_raw().is_empty(),
+        "no 100-byte segment while data is outstanding"
+    );
+}
+
+/// Covers: SHLD-14
+#[test]
+fn rfc9293_must_39_receiver_opens_the_window_in_big_steps_only() {
+    let mut t = T::in_state(State::Established);
+    let data = [b'd'; 4000];
+    let d = t.seg(TcpFlags::ACK, t.rcv_nxt(), t.snd_nxt(), &data);
+    t.deliver(&d);
+    let acks = t.drain_raw();
+    let win = acks.last().unwrap().3;
+    assert_eq!(win, 96, "4096-byte buffer holding 4000");
+    t.read(100);
+    assert!(
+        t.drain_raw().is_empty(),
+        "a 100-byte opening is not announced"
+    );
+    t.read(2000);
+    let update = t.drain_raw();
+    assert_eq!(
+        update.len(),
+        1,
+        "a window update once the window grew by an MSS or half the buffer"
+    );
+    assert!(update[0].3 >= 2096);
+}
+
+/// Covers: SHLD-30
+#[test]
+fn rfc9293_shld_29_first_probe_after_one_rto_then_backoff() {
+    let mut t = T::in_state(State::Established);
+    let una = t.snd_nxt();
+    ack(&mut t, una, 0);
+    t.send(b"waiting");
+    assert!(t.drain_raw().is_empty());
+    let mut probes = Vec::new();
+    while probes.len() < 4 {
+        let Some(at) = t.conn.poll_at() else { break };
+        t.now = at;
+        let events = &mut t.events;
+        t.conn
+            .handle_timeout(t.now, &t.cfg, &mut |e| events.push(e));
+        for s in t.drain_raw() {
+            assert_eq!(
+                (s.1, s.2),
+                (una - 1u32, 0),
+                "a probe: old sequence number, no data"
+            );
+            probes.push(t.now.total_millis());
+        }
+        ack(&mut t, una, 0); // the peer answers every probe, still with window 0 (MUST-37)
+    }
+    // SHLD-30: the interval doubles.
+    assert_eq!(probes, [1000, 3000, 7000, 15000]);
+}
