@@ -94,6 +94,11 @@ mod network;
 mod outcome;
 mod rng;
 
+pub mod cli;
+pub mod render;
+pub mod scenarios;
+pub mod sim;
+
 pub use host::HostId;
 pub use link::{
     ConfigError, LinkConfig, DEFAULT_DUPLICATE_DELAY_US, DEFAULT_MTU, DEFAULT_QUEUE_LIMIT_BYTES,
