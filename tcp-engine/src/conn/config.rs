@@ -69,6 +69,8 @@ pub struct ConnConfig {
     pub challenge_ack_limit: u16,
     /// Congestion control algorithm (NewReno or CUBIC)
     pub congestion: super::Algorithm,
+    /// Ignore RSTs in TIME-WAIT (RFC 1337 assassination guard); off is RFC 9293 behaviour
+    pub time_wait_rst_guard: bool,
 }
 
 impl Default for ConnConfig {
@@ -93,6 +95,7 @@ impl Default for ConnConfig {
             reassembly_ranges: 4,
             challenge_ack_limit: 10,
             congestion: super::Algorithm::NewReno,
+            time_wait_rst_guard: true,
         }
     }
 }

@@ -167,6 +167,9 @@ impl Connection {
                 self.challenge_ack(now, cfg);
                 return SegmentOutcome::Challenged;
             }
+            if self.state == State::TimeWait && cfg.time_wait_rst_guard {
+                return SegmentOutcome::Ignored; // RFC 1337: no TIME-WAIT assassination
+            }
             return self.reset_received(sink);
         }
         // Fourth: SYN in a synchronized state.

@@ -13,6 +13,7 @@ mod config;
 pub mod congestion;
 mod event;
 mod input;
+mod open;
 mod output;
 mod recovery;
 mod ring;
@@ -38,7 +39,6 @@ use timer::{Timer, TimerTable};
 
 use crate::seq::SeqNumber;
 use crate::time::Instant;
-use crate::wire::{TcpOptions, TcpRepr};
 
 /// The two ends of a connection
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -257,87 +257,6 @@ impl Connection {
             rexmit_high: iss,
             counters: Counters::default(),
         }
-    }
-
-    /// Active open (RFC 9293 §3.10.1): a connection in SYN-SENT whose SYN is ready to go
-    ///
-    /// `iss` is the initial sequence number (the engine derives it per RFC 6528);
-    /// `rx_capacity` is the size of the receive buffer this connection will be given.
-    pub fn connect(
-        now: Instant,
-        tuple: FourTuple,
-        iss: SeqNumber,
-        rx_capacity: usize,
-        cfg: &ConnConfig,
-        sink: &mut impl EventSink,
-    ) -> Self {
-        let mut c = Self::blank(tuple, iss, cfg, State::Closed);
-        c.rcv_wscale = if cfg.window_scaling {
-            window_shift(rx_capacity)
-        } else {
-            0
-        };
-        c.timers
-            .set(Timer::Retransmit, now + c.rtt.rto(cfg.max_rto));
-        c.transition(Trigger::ActiveOpen, sink);
-        c
-    }
-
-    /// Passive open: a SYN arrived at a listener (RFC 9293 §3.10.7.2); SYN-ACK ready to go
-    ///
-    /// Returns `None` when `syn` is not a plain SYN (the caller answers RST or drops it).
-    pub fn accept_syn(
-        now: Instant,
-        tuple: FourTuple,
-        iss: SeqNumber,
-        syn: &TcpRepr<'_>,
-        rx_capacity: usize,
-        cfg: &ConnConfig,
-        sink: &mut impl EventSink,
-    ) -> Option<Self> {
-        use crate::wire::TcpFlags;
-        let f = syn.flags;
-        if !f.contains(TcpFlags::SYN) || f.intersects(TcpFlags::ACK | TcpFlags::RST) {
-            return None;
-        }
-        let mut c = Self::blank(tuple, iss, cfg, State::Listen);
-        c.flags |= Flags::PASSIVE;
-        c.irs = syn.seq_number;
-        c.rcv_nxt = syn.seq_number + 1u32;
-        c.negotiate(&syn.options, rx_capacity, cfg);
-        c.snd_wnd = u32::from(syn.window_len); // never scaled in a SYN (RFC 7323 §2.2)
-        c.max_snd_wnd = c.snd_wnd;
-        c.snd_wl1 = syn.seq_number;
-        c.rcv_adv = c.rcv_nxt + c.rx_window(rx_capacity, 0);
-        c.timers
-            .set(Timer::Retransmit, now + c.rtt.rto(cfg.max_rto));
-        c.transition(Trigger::RecvSyn, sink);
-        Some(c)
-    }
-
-    /// Apply the options of the peer's SYN (RFC 9293 §3.7.1, RFC 7323, RFC 2018)
-    fn negotiate(&mut self, opts: &TcpOptions, rx_capacity: usize, cfg: &ConnConfig) {
-        // MSS: 536 when absent (RFC 9293 §3.7.1), never above what we can send.
-        let peer_mss = opts.mss.unwrap_or(536).max(64);
-        self.snd_mss = peer_mss.min(cfg.mss.max(64));
-        if cfg.window_scaling && opts.window_scale.is_some() {
-            self.flags |= Flags::WINDOW_SCALE;
-            self.snd_wscale = opts.window_scale.unwrap_or(0).min(14); // RFC 7323 §2.3
-            self.rcv_wscale = window_shift(rx_capacity);
-        } else {
-            self.flags.remove(Flags::WINDOW_SCALE);
-            self.snd_wscale = 0;
-            self.rcv_wscale = 0;
-        }
-        self.flags.set(Flags::SACK, cfg.sack && opts.sack_permitted);
-        if cfg.timestamps {
-            if let Some((tsval, _)) = opts.timestamps {
-                self.flags |= Flags::TIMESTAMPS;
-                self.ts_recent = tsval;
-            }
-        }
-        self.cc
-            .set_initial(cfg.initial_window, u32::from(self.snd_mss));
     }
 
     /// Change state through the transition table, reporting the change
@@ -639,7 +558,7 @@ impl Connection {
 }
 
 /// The window shift that lets `capacity` bytes be advertised (RFC 7323 §2.3: at most 14)
-fn window_shift(capacity: usize) -> u8 {
+pub(crate) fn window_shift(capacity: usize) -> u8 {
     let mut shift = 0u8;
     while shift < 14 && (capacity >> shift) > 0xffff {
         shift += 1;

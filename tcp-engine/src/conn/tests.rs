@@ -10,7 +10,7 @@ use std::vec;
 use std::vec::Vec;
 
 use super::*;
-use crate::wire::{ChecksumCheck, TcpFlags};
+use crate::wire::{ChecksumCheck, TcpFlags, TcpRepr};
 
 const LOCAL: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
 const REMOTE: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
@@ -405,7 +405,8 @@ const TABLE: &[(State, Kind, State, Sent)] = &[
     (LastAck, Ack, Closed, N),
     (LastAck, AckUnsent, LastAck, A),
     // TIME-WAIT: a retransmitted FIN is acknowledged again (restarting 2·MSL).
-    (TimeWait, RstExact, Closed, N),
+    // An exact RST is ignored: the RFC 1337 guard is on by default (off: CLOSED, see below).
+    (TimeWait, RstExact, TimeWait, N),
     (TimeWait, RstInWindow, TimeWait, A),
     (TimeWait, RstOutside, TimeWait, N),
     (TimeWait, Syn, TimeWait, A),
@@ -643,4 +644,13 @@ fn active_syn_received_reset_closes_instead_of_listening() {
 fn rfc9293_must_28_keep_alive_defaults_to_two_hours() {
     assert!(KeepAlive::default().idle >= core::time::Duration::from_secs(7200));
     assert!(ConnConfig::default().keep_alive.is_none());
+}
+
+#[test]
+fn rfc1337_guard_off_lets_an_exact_rst_end_time_wait() {
+    let mut t = T::in_state(TimeWait);
+    t.cfg.time_wait_rst_guard = false;
+    let rst = t.seg(TcpFlags::RST, t.rcv_nxt(), SeqNumber(0), &[]);
+    t.deliver(&rst);
+    assert_eq!(t.conn.state(), Closed);
 }

@@ -5,7 +5,7 @@ use std::vec::Vec;
 
 use super::tests::T;
 use super::*;
-use crate::wire::TcpFlags;
+use crate::wire::{TcpFlags, TcpRepr};
 
 /// An ACK from the peer acknowledging `ack` with window field `win`
 fn ack(t: &mut T, ack: SeqNumber, win: u16) {

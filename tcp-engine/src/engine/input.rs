@@ -144,7 +144,8 @@ impl Engine<'_> {
         };
         let f = repr.flags;
         if f.contains(TcpFlags::RST) {
-            if repr.seq_number == e.rcv_nxt {
+            // An exact RST ends TIME-WAIT (RFC 9293), unless the RFC 1337 guard is on.
+            if repr.seq_number == e.rcv_nxt && !self.config.conn.time_wait_rst_guard {
                 self.end_time_wait(i, true);
                 return Disposition::TimeWait;
             }
@@ -218,6 +219,11 @@ impl Engine<'_> {
             return Disposition::Dropped(DropReason::Ignored);
         }
         if f.contains(TcpFlags::ACK) {
+            if !f.contains(TcpFlags::SYN) && self.config.syn_cookies {
+                if let Some(d) = self.open_from_cookie(now, l, tuple, hash, repr) {
+                    return d;
+                }
+            }
             self.queue_reply(tuple, repr.ack_number, None, TcpFlags::RST);
             return Disposition::Reset;
         }
@@ -244,7 +250,13 @@ impl Engine<'_> {
         else {
             return Disposition::Dropped(DropReason::Ignored);
         };
-        if listener.half_open >= syn_backlog || listener.queued >= listener.backlog {
+        if listener.queued >= listener.backlog {
+            return Disposition::Dropped(DropReason::ListenQueueFull);
+        }
+        if listener.half_open >= syn_backlog {
+            if self.config.syn_cookies {
+                return self.send_cookie(now, tuple, repr);
+            }
             return Disposition::Dropped(DropReason::ListenQueueFull);
         }
         let Some(slot) = self.alloc_slot() else {
@@ -315,5 +327,88 @@ impl Engine<'_> {
             self.queue_reply(*tuple, SeqNumber(0), Some(ack), TcpFlags::RST);
         }
         Disposition::Reset
+    }
+}
+
+impl Engine<'_> {
+    /// Answer a SYN with a SYN cookie instead of a half-open entry (RFC 4987 §3.6)
+    fn send_cookie(&mut self, now: Instant, tuple: FourTuple, syn: &TcpRepr<'_>) -> Disposition {
+        let cfg = &self.config;
+        let cookie = self
+            .keys
+            .make_cookie(now, &tuple, syn.seq_number, &syn.options);
+        let ours = crate::wire::TcpOptions {
+            mss: Some(cfg.conn.mss),
+            window_scale: (cfg.conn.window_scaling && syn.options.window_scale.is_some())
+                .then(|| crate::conn::window_shift(cfg.rx_buffer)),
+            sack_permitted: cfg.conn.sack && syn.options.sack_permitted,
+            ..crate::wire::TcpOptions::NONE
+        };
+        let window = cfg.rx_buffer.min(0xffff) as u16;
+        let _ = self.replies.push(super::ReplySegment {
+            tuple,
+            seq: cookie,
+            ack: syn.seq_number + 1u32,
+            flags: TcpFlags::SYN | TcpFlags::ACK,
+            syn: Some((window, ours)),
+        });
+        self.stats.syn_cookies_sent += 1;
+        Disposition::SynCookie
+    }
+
+    /// An ACK at a listener that returns a valid cookie opens the connection (RFC 4987 §3.6)
+    fn open_from_cookie(
+        &mut self,
+        now: Instant,
+        l: u16,
+        tuple: FourTuple,
+        hash: u64,
+        ack: &TcpRepr<'_>,
+    ) -> Option<Disposition> {
+        let peer =
+            self.keys
+                .check_cookie(now, &tuple, ack.seq_number - 1u32, ack.ack_number - 1u32)?;
+        let listener = self
+            .listeners
+            .get(usize::from(l))
+            .and_then(|x| x.listener.as_ref())?;
+        if listener.queued >= listener.backlog {
+            return Some(Disposition::Dropped(DropReason::ListenQueueFull));
+        }
+        let Some(slot) = self.alloc_slot() else {
+            return Some(Disposition::Dropped(DropReason::TableFull));
+        };
+        if !self.index.insert(hash, Entry::Conn(slot)) {
+            self.release_slot(slot);
+            return Some(Disposition::Dropped(DropReason::TableFull));
+        }
+        if let Some(listener) = self
+            .listeners
+            .get_mut(usize::from(l))
+            .and_then(|x| x.listener.as_mut())
+        {
+            listener.half_open += 1; // promoted to the accept queue by after_change
+        }
+        let (rx, cfg) = (self.config.rx_buffer, self.config.conn);
+        let handle = self.handle_of(slot);
+        let mut sink = super::Sink {
+            events: &mut self.events,
+            handle,
+        };
+        let iss = ack.ack_number - 1u32;
+        let conn = Connection::from_cookie(now, tuple, iss, &peer, ack, rx, &cfg, &mut sink);
+        if let Some(s) = self.slots.get_mut(slot as usize) {
+            s.conn = Some(conn);
+            s.owner = Owner::HalfOpen(l);
+        }
+        self.live += 1;
+        self.stats.connections_opened += 1;
+        self.stats.syn_cookies_accepted += 1;
+        self.after_change(slot);
+        // The ACK may carry data (or a FIN): process it as an established connection would.
+        if !ack.payload.is_empty() || ack.flags.contains(TcpFlags::FIN) {
+            let _ = self.deliver_to_connection(now, slot, ack);
+        }
+        Some(Disposition::Opened(handle))
     }
 }

@@ -23,6 +23,7 @@ pub(crate) struct Keys {
     isn: [u8; 16],
     port: [u8; 16],
     index: [u8; 16],
+    cookie: [u8; 16],
 }
 
 impl Keys {
@@ -43,6 +44,7 @@ impl Keys {
             isn: derive(1),
             port: derive(2),
             index: derive(3),
+            cookie: derive(4),
         }
     }
 
@@ -65,6 +67,11 @@ impl Keys {
         write_addr(&mut h, remote);
         h.write_u16(remote_port);
         h.finish() as u32
+    }
+
+    /// The SYN-cookie key
+    pub(crate) fn cookie_key(&self) -> [u8; 16] {
+        self.cookie
     }
 
     /// Hash of a 4-tuple for the connection index (keyed against hash flooding)

@@ -32,6 +32,7 @@
 //! ```
 
 mod app;
+mod cookies;
 mod deadline_heap;
 mod index;
 mod input;
@@ -115,6 +116,8 @@ pub struct ReplySegment {
     seq: SeqNumber,
     ack: SeqNumber,
     flags: TcpFlags,
+    /// For a SYN-cookie SYN-ACK: our window and the options we answer with
+    syn: Option<(u16, TcpOptions)>,
 }
 
 /// Engine settings
@@ -135,6 +138,8 @@ pub struct EngineConfig {
     pub ephemeral_ports: (u16, u16),
     /// Verify checksums of arriving segments (turn off only behind checksum offload)
     pub verify_checksums: bool,
+    /// Answer SYNs with SYN cookies when a listener's SYN queue is full (RFC 4987)
+    pub syn_cookies: bool,
 }
 
 impl Default for EngineConfig {
@@ -147,6 +152,7 @@ impl Default for EngineConfig {
             secret: [0x5a; 16],
             ephemeral_ports: (49152, 65535),
             verify_checksums: true,
+            syn_cookies: true,
         }
     }
 }
@@ -375,9 +381,9 @@ impl<'a> Engine<'a> {
             flags: r.flags,
             seq_number: r.seq,
             ack_number: r.ack,
-            window_len: 0,
+            window_len: r.syn.map_or(0, |(w, _)| w),
             urgent_pointer: 0,
-            options: TcpOptions::NONE,
+            options: r.syn.map_or(TcpOptions::NONE, |(_, o)| o),
             payload: &[],
         };
         let len = repr.emit(buf, &r.tuple.local_addr, &r.tuple.remote_addr)?;
@@ -409,6 +415,7 @@ impl<'a> Engine<'a> {
             seq,
             ack: ack.unwrap_or(SeqNumber(0)),
             flags,
+            syn: None,
         });
     }
 

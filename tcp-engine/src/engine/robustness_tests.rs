@@ -17,10 +17,15 @@ const US: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
 const PEER: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
 
 fn engine(syn_backlog: u16) -> Engine<'static> {
+    engine_with(syn_backlog, false)
+}
+
+fn engine_with(syn_backlog: u16, syn_cookies: bool) -> Engine<'static> {
     let cfg = EngineConfig {
         rx_buffer: 4096,
         tx_buffer: 4096,
         syn_backlog,
+        syn_cookies,
         ..EngineConfig::default()
     };
     let limits = Limits {
@@ -245,5 +250,65 @@ proptest! {
         let _ = e.handle_segment(Instant::ZERO, PEER, US, &bytes);
         let _ = drain(&mut e);
         prop_assert_eq!(e.state(h), Ok(State::Established));
+    }
+}
+
+/// A flood of spoofed SYNs fills the SYN queue; a real client still connects through a SYN
+/// cookie (RFC 4987), and does not when cookies are off
+#[test]
+fn syn_cookies_keep_a_listener_serving_under_a_syn_flood() {
+    for cookies in [true, false] {
+        let mut e = engine_with(4, cookies);
+        let l = e.listen(SocketAddr::new(US, 80), 8).unwrap();
+        for i in 0..200u16 {
+            let spoofed = IpAddr::V4(Ipv4Addr::new(10, 9, (i >> 8) as u8, i as u8));
+            let mut syn = segment(TcpFlags::SYN, 1000 + i, u32::from(i) * 7919, 0, &[]);
+            crate::wire::TcpPacket::new_unchecked(&mut syn[..]).fill_checksum(&spoofed, &US);
+            let _ = e.handle_segment(Instant::ZERO, spoofed, US, &syn);
+        }
+        let _ = drain(&mut e);
+        assert_eq!(
+            e.connection_count(),
+            4,
+            "the SYN queue holds 4 half-open entries"
+        );
+        let d = e.handle_segment(
+            Instant::ZERO,
+            PEER,
+            US,
+            &segment(TcpFlags::SYN, 5555, 42, 0, &[]),
+        );
+        let out = drain(&mut e);
+        if !cookies {
+            assert_eq!(d, Disposition::Dropped(DropReason::ListenQueueFull));
+            assert!(out.is_empty());
+            continue;
+        }
+        assert_eq!(d, Disposition::SynCookie);
+        let p = crate::wire::TcpPacket::new_checked(&out[0][..]).unwrap();
+        assert_eq!(p.flags(), TcpFlags::SYN | TcpFlags::ACK);
+        let cookie = p.seq_number().0;
+        let ack = segment(
+            TcpFlags::ACK | TcpFlags::PSH,
+            5555,
+            43,
+            cookie.wrapping_add(1),
+            b"hello",
+        );
+        assert!(matches!(
+            e.handle_segment(Instant::ZERO, PEER, US, &ack),
+            Disposition::Opened(_)
+        ));
+        let h = e.accept(l).unwrap();
+        assert_eq!(e.state(h), Ok(State::Established));
+        let mut buf = [0u8; 16];
+        assert_eq!(e.recv(h, &mut buf), Ok(5), "data on the cookie ACK is kept");
+        // A forged cookie gets a RST, not a connection.
+        let forged = segment(TcpFlags::ACK, 6666, 43, cookie.wrapping_add(2), &[]);
+        assert_eq!(
+            e.handle_segment(Instant::ZERO, PEER, US, &forged),
+            Disposition::Reset
+        );
+        assert_eq!(e.stats().syn_cookies_accepted, 1);
     }
 }

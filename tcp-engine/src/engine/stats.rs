@@ -80,6 +80,8 @@ pub enum Disposition {
     TimeWait,
     /// Answered with a RST (nothing matched, or RFC 9293 said so)
     Reset,
+    /// A SYN to a full SYN queue, answered with a SYN cookie (RFC 4987)
+    SynCookie,
     /// Dropped, and counted under this reason
     Dropped(DropReason),
 }
@@ -96,6 +98,10 @@ pub struct EngineStats {
     pub resets_sent: u64,
     /// Connections opened (active and passive)
     pub connections_opened: u64,
+    /// SYN-ACKs sent with a SYN cookie
+    pub syn_cookies_sent: u64,
+    /// Connections opened by a returning SYN cookie
+    pub syn_cookies_accepted: u64,
     /// TIME-WAIT entries evicted early because the table was full
     pub time_wait_evicted: u64,
     /// Events lost because the event queue was full

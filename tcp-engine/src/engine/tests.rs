@@ -835,3 +835,40 @@ fn rfc9293_shld_11_retransmissions_give_up_after_r2_of_at_least_100_seconds() {
         Some(CloseReason::TimedOut)
     );
 }
+
+/// RFC 1337: an exact RST does not end TIME-WAIT while the guard is on; with it off, it does
+#[test]
+fn time_wait_assassination_guard() {
+    for guard in [true, false] {
+        let mut cfg = config();
+        cfg.conn.time_wait_rst_guard = guard;
+        let mut p = Pair::with(cfg, config());
+        let (a, b) = p.established();
+        p.a.close(a).unwrap();
+        p.pump();
+        p.b.close(b).unwrap();
+        p.pump();
+        assert_eq!(p.a.time_wait_count(), 1);
+        let fin = p
+            .wire
+            .iter()
+            .rev()
+            .find(|s| s.from == Side::B && s.flags.contains(TcpFlags::FIN))
+            .unwrap();
+        let rst = TcpRepr {
+            src_port: PORT,
+            dst_port: u16::from_be_bytes([p.wire[0].bytes[0], p.wire[0].bytes[1]]),
+            flags: TcpFlags::RST,
+            seq_number: SeqNumber(fin.seq.wrapping_add(1)),
+            ack_number: SeqNumber(0),
+            window_len: 0,
+            urgent_pointer: 0,
+            options: crate::wire::TcpOptions::NONE,
+            payload: &[],
+        };
+        let mut buf = [0u8; 64];
+        let n = rst.emit(&mut buf, &B, &A).unwrap();
+        p.a.handle_segment(p.now, B, A, &buf[..n]);
+        assert_eq!(p.a.time_wait_count(), usize::from(guard), "guard {guard}");
+    }
+}
