@@ -89,3 +89,5 @@ pub fn checksum(data: &[u8]) {
         );
     }
 }
+
+pub use crate::fuzz_engine::engine;

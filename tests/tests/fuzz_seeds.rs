@@ -49,3 +49,17 @@ fn checksum_over_seeds() {
         fuzz_targets::checksum(&s);
     }
 }
+
+#[test]
+fn engine_target_over_seeds_and_simple_scripts() {
+    let scripts: Vec<Vec<u8>> = vec![
+        vec![],
+        vec![5, 200, 4, 0, 100, 1, 0x18, 3, 232, 0, 0, 0, 0, 255, 255, 10],
+        vec![7, 1, 4, 0, 50, 4, 255, 255, 4, 255, 255],
+        vec![7, 2, 5, 255, 4, 3, 232, 4, 39, 16],
+        (0..=255u8).collect(),
+    ];
+    for s in scripts.iter().chain(seeds().iter()) {
+        fuzz_targets::engine(s);
+    }
+}
