@@ -65,7 +65,12 @@ pub fn parse_requirements(text: &str) -> Vec<Requirement> {
             }
             Some(Requirement {
                 id: id.to_string(),
-                level: cells.get(2)?.split_whitespace().take(2).collect::<Vec<_>>().join(" "),
+                level: cells
+                    .get(2)?
+                    .split_whitespace()
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 section: cells.get(3)?.split_whitespace().next()?.to_string(),
                 group: cells.get(4)?.to_string(),
                 applies: cells.get(6)?.starts_with("yes"),
@@ -95,15 +100,24 @@ pub fn scan_tests(root: &Path) -> BTreeMap<String, BTreeSet<String>> {
     files.sort();
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for file in files {
-        let Ok(text) = std::fs::read_to_string(&file) else { continue };
-        let rel = file.strip_prefix(root).unwrap_or(&file).display().to_string();
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let rel = file
+            .strip_prefix(root)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
         let mut covers: Vec<String> = Vec::new();
         let mut test_attr = false;
         let in_proptest = text.contains("proptest!");
         for line in text.lines() {
             let t = line.trim();
             if let Some(list) = t.strip_prefix("/// Covers:") {
-                covers.extend(list.split(',').map(|s| s.trim().trim_end_matches('.').to_string()));
+                covers.extend(
+                    list.split(',')
+                        .map(|s| s.trim().trim_end_matches('.').to_string()),
+                );
                 continue;
             }
             if t.starts_with("#[test]") {
@@ -111,7 +125,10 @@ pub fn scan_tests(root: &Path) -> BTreeMap<String, BTreeSet<String>> {
                 continue;
             }
             if let Some(rest) = t.strip_prefix("fn ") {
-                let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
                 if test_attr || (in_proptest && !covers.is_empty()) {
                     let key = format!("{rel}::{name}");
                     for id in covers.iter().cloned().chain(id_from_name(&name)) {
@@ -130,7 +147,9 @@ pub fn scan_tests(root: &Path) -> BTreeMap<String, BTreeSet<String>> {
 }
 
 fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         let name = e.file_name();
@@ -149,7 +168,10 @@ fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) {
 pub fn render(reqs: &[Requirement], covered: &BTreeMap<String, BTreeSet<String>>) -> String {
     let applicable: Vec<&Requirement> = reqs.iter().filter(|r| r.applies).collect();
     let reasons: BTreeMap<&str, &str> = NOT_YET.iter().copied().collect();
-    let n_cov = applicable.iter().filter(|r| covered.contains_key(&r.id)).count();
+    let n_cov = applicable
+        .iter()
+        .filter(|r| covered.contains_key(&r.id))
+        .count();
     let mut s = String::new();
     let _ = writeln!(s, "# RFC 9293 conformance matrix\n");
     let _ = writeln!(
@@ -160,15 +182,30 @@ pub fn render(reqs: &[Requirement], covered: &BTreeMap<String, BTreeSet<String>>
     let _ = writeln!(s, "- requirements in RFC 9293 Appendix B: {}", reqs.len());
     let _ = writeln!(s, "- applicable to the engine: {}", applicable.len());
     let _ = writeln!(s, "- covered by at least one test: **{n_cov}**");
-    let _ = writeln!(s, "- not covered yet (reason given): {}\n", applicable.len() - n_cov);
+    let _ = writeln!(
+        s,
+        "- not covered yet (reason given): {}\n",
+        applicable.len() - n_cov
+    );
     let _ = writeln!(s, "| ID | Level | § | Group | Tests, or why not yet |");
     let _ = writeln!(s, "| --- | --- | --- | --- | --- |");
     for r in applicable {
         let cell = match covered.get(&r.id) {
-            Some(tests) => tests.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join("<br>"),
-            None => format!("not yet: {}", reasons.get(r.id.as_str()).copied().unwrap_or("no test yet")),
+            Some(tests) => tests
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join("<br>"),
+            None => format!(
+                "not yet: {}",
+                reasons.get(r.id.as_str()).copied().unwrap_or("no test yet")
+            ),
         };
-        let _ = writeln!(s, "| {} | {} | {} | {} | {} |", r.id, r.level, r.section, r.group, cell);
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            r.id, r.level, r.section, r.group, cell
+        );
     }
     s
 }
@@ -191,8 +228,14 @@ mod tests {
 
     #[test]
     fn ids_from_test_names() {
-        assert_eq!(id_from_name("rfc9293_must_13_time_wait").as_deref(), Some("MUST-13"));
-        assert_eq!(id_from_name("rfc9293_shld_31_ooo").as_deref(), Some("SHLD-31"));
+        assert_eq!(
+            id_from_name("rfc9293_must_13_time_wait").as_deref(),
+            Some("MUST-13")
+        );
+        assert_eq!(
+            id_from_name("rfc9293_shld_31_ooo").as_deref(),
+            Some("SHLD-31")
+        );
         assert_eq!(id_from_name("rfc9293_x_1"), None);
         assert_eq!(id_from_name("handshake"), None);
     }

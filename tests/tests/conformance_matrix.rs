@@ -2,7 +2,9 @@
 
 #[test]
 fn committed_matrix_is_fresh() {
-    let Some(shared) = tcp_tests::shared::shared_dir() else { return };
+    let Some(shared) = tcp_tests::shared::shared_dir() else {
+        return;
+    };
     let expect = tcp_tests::conformance::generate(&shared).unwrap();
     let path = tcp_tests::conformance::workspace_root().join("docs/conformance.md");
     let committed = std::fs::read_to_string(&path).unwrap_or_default();

@@ -19,7 +19,14 @@ fn main() -> ExitCode {
         eprintln!("error: cannot write {}: {e}", out.display());
         return ExitCode::from(1);
     }
-    let covered = text.lines().find(|l| l.contains("covered by at least one test")).unwrap_or("");
-    println!("wrote {} ({})", out.display(), covered.trim_start_matches("- "));
+    let covered = text
+        .lines()
+        .find(|l| l.contains("covered by at least one test"))
+        .unwrap_or("");
+    println!(
+        "wrote {} ({})",
+        out.display(),
+        covered.trim_start_matches("- ")
+    );
     ExitCode::SUCCESS
 }
