@@ -1,4 +1,13 @@
-//! Reads pcap and pcapng captures and extracts their TCP segments.
+//! Reads pcap and pcapng captures, groups their TCP segments into flows, and
+//! replays one side of a flow into the TCP engine to compare what it answers
+//! with what the capture recorded.
+//!
+//! * [`read_capture`]: segments out of a capture file (below).
+//! * [`extract_flows`]: connections by 4-tuple, with who opened, counters,
+//!   handshake and how each ended ([`flows`]).
+//! * [`replay()`]: the engine plays the recorded server or client of a flow
+//!   and its segments are compared step by step with the recorded ones
+//!   ([`replay`](mod@replay), [`report`]).
 //!
 //! [`read_capture`] (or [`read_capture_file`]) takes a whole capture file and
 //! returns a [`Capture`]: every TCP segment with its frame number, timestamp,
@@ -46,13 +55,21 @@
 
 pub mod capture;
 mod container;
+pub mod flows;
 mod ip;
 mod link;
 mod pcapng;
+pub mod render;
+pub mod replay;
+pub mod report;
+pub mod segment;
 pub mod writer;
 
 pub use capture::{
     read_capture, read_capture_file, Capture, CaptureEnd, CaptureError, CaptureFormat,
     CapturedSegment, SkipReason, SkippedFrame,
 };
+pub use flows::{extract_flows, Flow, Flows, Side};
+pub use replay::{replay, ReplayOptions, Role};
+pub use report::{ReplayReport, Step, Verdict};
 pub use writer::{ip_packet, PcapWriter};
