@@ -281,3 +281,52 @@ fn sort_gap_runs(
         start = end;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(flags: &str, seq: u32, ack: u32, len: usize, time_us: u64) -> SegmentSummary {
+        SegmentSummary {
+            frame: None,
+            time_us,
+            flags: flags.to_string(),
+            seq,
+            ack: Some(ack),
+            len,
+            window: 0,
+            options: String::new(),
+        }
+    }
+
+    #[test]
+    fn alignment_pairs_near_misses_and_lists_the_rest() {
+        let recorded = [
+            s("SA", 0, 1, 0, 0),
+            s("A", 1, 100, 0, 10),
+            s("PA", 1, 100, 50, 20),
+            s("FA", 51, 100, 0, 30),
+        ];
+        let engine = [
+            s("SA", 0, 1, 0, 0),
+            s("A", 1, 100, 50, 20),  // PSH aside, same as recorded #2
+            s("FA", 51, 101, 0, 30), // ack differs: a mismatch, not missing + extra
+            s("R", 52, 0, 0, 40),
+        ];
+        let steps = align(&recorded, &engine);
+        assert_eq!(
+            steps,
+            vec![
+                (Some(0), Some(0)),
+                (Some(1), None),
+                (Some(2), Some(1)),
+                (Some(3), Some(2)),
+                (None, Some(3)),
+            ]
+        );
+        assert!(differences(&recorded[2], &engine[1]).is_empty());
+        assert_eq!(differences(&recorded[3], &engine[2]), vec![Field::Ack]);
+        assert!(align(&[], &[]).is_empty());
+        assert_eq!(align(&recorded[..1], &[]), vec![(Some(0), None)]);
+    }
+}

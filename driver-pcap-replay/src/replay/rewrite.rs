@@ -132,3 +132,68 @@ impl Translator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr};
+    use tcp_engine::seq::SeqNumber;
+    use tcp_engine::wire::{ChecksumCheck, SackBlock, TcpOptions, TcpRepr};
+
+    const A: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+    const B: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2));
+
+    #[test]
+    fn ack_sack_and_echo_move_into_the_engine_space() {
+        let mut options = TcpOptions {
+            timestamps: Some((77, 5000)),
+            ..TcpOptions::NONE
+        };
+        options.push_sack(SackBlock {
+            left: SeqNumber(1_010),
+            right: SeqNumber(1_020),
+        });
+        let repr = TcpRepr {
+            src_port: 1,
+            dst_port: 2,
+            flags: TcpFlags::ACK,
+            seq_number: SeqNumber(9),
+            ack_number: SeqNumber(1_001),
+            window_len: 100,
+            urgent_pointer: 0,
+            options,
+            payload: b"abcd",
+        };
+        let mut tcp = vec![0; repr.buffer_len()];
+        let n = repr.emit(&mut tcp, &A, &B).expect("fits");
+        // Cut by the snap length after two payload bytes.
+        tcp.truncate(n - 2);
+        let seg = CapturedSegment {
+            frame: 0,
+            timestamp_us: 0,
+            src: A,
+            dst: B,
+            tcp,
+            tcp_len: n,
+            truncated: true,
+            more_fragments: false,
+        };
+        let mut tr = Translator::new(Some(1_000));
+        tr.engine_isn = Some(u32::MAX - 5); // wraps
+        tr.recorded_stamp(5000, 40); // the recorded side sent TSval 5000 at 40 ms
+        tr.engine_stamp(123_456, 10); // the engine's clock: 10 ms -> 123456
+        let view = HeaderView::of(&seg).expect("ports");
+        let out = tr.rewrite(&seg, &view);
+        let back = TcpRepr::parse_bytes(&out, &A, &B, ChecksumCheck::Verify).expect("valid");
+        assert_eq!(back.ack_number, SeqNumber(u32::MAX - 5) + 1u32);
+        assert_eq!(back.options.sack_blocks()[0].left, SeqNumber(4));
+        assert_eq!(back.options.sack_blocks()[0].right, SeqNumber(14));
+        assert_eq!(back.options.timestamps, Some((77, 123_486)));
+        assert_eq!(back.payload, b"ab\0\0");
+        // Before the engine's ISN is known, the ACK stays as captured.
+        let early = Translator::new(Some(1_000)).rewrite(&seg, &view);
+        let back = TcpRepr::parse_bytes(&early, &A, &B, ChecksumCheck::Skip).expect("valid");
+        assert_eq!(back.ack_number, SeqNumber(1_001));
+        assert_eq!(back.options.timestamps, Some((77, 0)));
+    }
+}
