@@ -95,10 +95,9 @@ impl Ring {
             return;
         }
         self.start = ((self.start as usize + n) % buf.len()) as u32;
+        // The start keeps moving even when the ring empties: out-of-order data may already
+        // sit past the filled part, at offsets counted from here.
         self.len -= n as u32;
-        if self.len == 0 {
-            self.start = 0;
-        }
     }
 }
 

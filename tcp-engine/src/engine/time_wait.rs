@@ -26,7 +26,7 @@ pub struct TimeWaitEntry {
     pub(crate) snd_nxt: SeqNumber,
     /// RCV.NXT: one past the peer's FIN
     pub(crate) rcv_nxt: SeqNumber,
-    /// Expiry in milliseconds, modulo 2^32 (compared within 24 days)
+    /// Expiry in milliseconds (rounded up), modulo 2^32 (compared within 24 days)
     expiry_ms: u32,
     /// The handle the connection had, for its closing events
     pub(crate) handle: ConnHandle,
@@ -155,7 +155,8 @@ impl<'a> TimeWaitTable<'a> {
             remote_port: t.remote_port,
             snd_nxt,
             rcv_nxt,
-            expiry_ms: expiry.total_millis() as u32,
+            // Rounded up: TIME-WAIT never ends early (to the millisecond the entry keeps).
+            expiry_ms: expiry.total_micros().div_ceil(1000) as u32,
             handle,
             bits: 1 | if v6 { 2 } else { 0 },
         };
