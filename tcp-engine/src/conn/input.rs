@@ -572,6 +572,7 @@ impl Connection {
         self.transition(trigger, sink);
         self.timers.stop_all();
         self.timers.set(Timer::Linger, now + cfg.msl * 2);
-        self.flags |= Flags::ACK_NOW;
+        // No ACK of its own: a FIN that led here is acknowledged by `receive_fin`, and the
+        // pure ACK that moves CLOSING to TIME-WAIT is not acknowledged (RFC 9293 §3.10.7.4).
     }
 }

@@ -338,7 +338,7 @@ impl Connection {
 
     /// The sequence numbers a compact TIME-WAIT entry needs: (SND.NXT, RCV.NXT)
     pub fn time_wait_numbers(&self) -> (SeqNumber, SeqNumber) {
-        (self.snd_nxt, self.rcv_nxt)
+        (self.snd_max, self.rcv_nxt)
     }
 
     /// When TIME-WAIT ends, if the connection is in it
@@ -534,7 +534,7 @@ impl Connection {
                 | State::CloseWait
         )
         .then_some(Reply::Rst {
-            seq: self.snd_nxt,
+            seq: self.snd_max,
             ack: None,
         });
         self.finish(Trigger::Abort, CloseReason::Aborted, sink);

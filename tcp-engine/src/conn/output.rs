@@ -59,7 +59,7 @@ impl Connection {
             let options = TcpOptions::NONE;
             return Some(Plan {
                 flags: TcpFlags::RST | ack_flag,
-                seq: self.snd_nxt,
+                seq: self.snd_max, // the highest sent: never below what the peer holds
                 len: 0,
                 options,
                 hole: false,
@@ -132,7 +132,7 @@ impl Connection {
         if self.flags.contains(Flags::ACK_NOW) {
             return Some(Plan {
                 flags: ack_flag,
-                seq: self.snd_nxt,
+                seq: self.snd_max, // the highest sent: never below what the peer holds
                 len: 0,
                 options,
                 hole: false,
@@ -262,6 +262,15 @@ impl Connection {
     /// The window to advertise, with receiver SWS avoidance (MUST-39) and never moving the
     /// right edge left (SHLD-14); returns the new right edge
     fn advertised_edge(&self, bufs: &Buffers<'_>, cfg: &ConnConfig) -> SeqNumber {
+        let edge = self.sws_edge(bufs, cfg);
+        // The window field counts units of 2^shift: round up so the edge we announce never
+        // falls short of one announced before (RFC 7323 §2.4 allows the few extra bytes).
+        let s = u32::from(self.rcv_wscale);
+        let wnd = edge.bytes_after(self.rcv_nxt);
+        self.rcv_nxt + (wnd.div_ceil(1 << s) << s).min(0xffff << s)
+    }
+
+    fn sws_edge(&self, bufs: &Buffers<'_>, cfg: &ConnConfig) -> SeqNumber {
         let cap = bufs.rx.len();
         let wnd = self.rx_window(cap, self.rx.len());
         let edge = self.rcv_nxt + wnd;

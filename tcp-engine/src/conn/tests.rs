@@ -395,7 +395,7 @@ const TABLE: &[(State, Kind, State, Sent)] = &[
     (Closing, RstInWindow, Closing, A),
     (Closing, RstOutside, Closing, N),
     (Closing, Syn, Closing, A),
-    (Closing, Ack, TimeWait, A),
+    (Closing, Ack, TimeWait, N),
     (Closing, AckUnsent, Closing, A),
     // LAST-ACK: the ACK of our FIN closes.
     (LastAck, RstExact, Closed, N),
@@ -711,4 +711,26 @@ fn reading_everything_keeps_out_of_order_data_in_place() {
     let n = t.conn.recv(t.now, &mut bufs, &mut out, &t.cfg).unwrap();
     assert_eq!(n, 2000);
     assert!(out[..1000] == b && out[1000..2000] == c);
+}
+
+/// Found by the simulator's property tests: after a timeout rewinds SND.NXT, a pure ACK must
+/// still carry the highest sequence number sent, or the peer (which may hold that data
+/// already) finds it below RCV.NXT and drops it, and both sides stall.
+#[test]
+fn acks_after_a_timeout_carry_the_highest_sequence_number() {
+    let mut t = T::in_state(Established);
+    t.send(&[1u8; 3000]);
+    let first = t.drain_raw();
+    let highest = first.last().map(|s| s.1 + s.2 as u32).unwrap();
+    t.now = Instant::from_secs(2);
+    let events = &mut t.events;
+    t.conn
+        .handle_timeout(t.now, &t.cfg, &mut |e| events.push(e));
+    let retx = t.drain_raw();
+    assert_eq!(retx[0].1, ISS + 1u32, "go back to SND.UNA");
+    let d = t.seg(TcpFlags::ACK, t.rcv_nxt(), ISS + 1u32, b"peer data");
+    t.deliver(&d);
+    let acks = t.drain_raw();
+    let ack = acks.iter().find(|s| s.2 == 0).unwrap();
+    assert_eq!(ack.1, highest);
 }
