@@ -16,6 +16,9 @@ use crate::render::{
 use crate::scenarios::{self, Scenario, ScenarioOptions, SCENARIOS};
 use crate::sim::DEFAULT_DEADLINE_US;
 
+/// The seed runs use unless `--seed` says otherwise.
+pub const DEFAULT_SEED: u64 = 25;
+
 /// `tcp-sim`: watch TCP work over a simulated lossy network.
 #[derive(Debug, Parser)]
 #[command(
@@ -63,25 +66,25 @@ pub struct RunArgs {
     #[arg(long, short = 's', value_name = "NAME", default_value = "demo", value_parser = scenario)]
     pub scenario: String,
     /// Loss probability each way, 0..1 (0.02 is 2%) [default: the scenario's, 0 but for the demo's 0.02].
-    #[arg(long, value_name = "P", value_parser = probability)]
+    #[arg(long, value_name = "P", value_parser = probability, allow_negative_numbers = true)]
     pub loss: Option<f64>,
     /// Duplication probability each way, 0..1.
-    #[arg(long, value_name = "P", value_parser = probability)]
+    #[arg(long, value_name = "P", value_parser = probability, allow_negative_numbers = true)]
     pub dup: Option<f64>,
     /// Reordering probability each way, 0..1 (a reordered packet arrives one delay later).
-    #[arg(long, value_name = "P", value_parser = probability)]
+    #[arg(long, value_name = "P", value_parser = probability, allow_negative_numbers = true)]
     pub reorder: Option<f64>,
     /// Corruption probability each way, 0..1 (one bit flipped; the checksum catches it).
-    #[arg(long, value_name = "P", value_parser = probability)]
+    #[arg(long, value_name = "P", value_parser = probability, allow_negative_numbers = true)]
     pub corrupt: Option<f64>,
     /// One-way delay in milliseconds [default: 10, a 20 ms RTT].
-    #[arg(long, value_name = "MS", value_parser = milliseconds)]
+    #[arg(long, value_name = "MS", value_parser = milliseconds, allow_negative_numbers = true)]
     pub delay: Option<u64>,
     /// Jitter bound in milliseconds (added uniformly to the delay; never reorders).
-    #[arg(long, value_name = "MS", value_parser = milliseconds)]
+    #[arg(long, value_name = "MS", value_parser = milliseconds, allow_negative_numbers = true)]
     pub jitter: Option<u64>,
     /// Bottleneck rate in Mbit/s [default: unlimited].
-    #[arg(long, value_name = "MBIT", value_parser = mbit)]
+    #[arg(long, value_name = "MBIT", value_parser = mbit, allow_negative_numbers = true)]
     pub rate: Option<u64>,
     /// Link MTU in bytes, 100..=65535; the hosts' MSS follows it [default: 1500].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(100..))]
@@ -89,14 +92,15 @@ pub struct RunArgs {
     /// Bytes each sending application sends [default: the scenario's].
     #[arg(long, value_name = "N")]
     pub bytes: Option<usize>,
-    /// Seed of the simulation: the same seed gives the same run.
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    /// Seed of the simulation: the same seed gives the same run (the default one shows the
+    /// demo recovering from a loss each way, by fast retransmit and by timeout).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SEED)]
     pub seed: u64,
     /// Maximum segment lifetime in seconds; TIME-WAIT lasts twice this [default: 30].
-    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, allow_negative_numbers = true)]
     pub msl: Option<f64>,
     /// Stop after this much simulated time, in seconds, if not done before [default: 3600].
-    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, allow_negative_numbers = true)]
     pub until: Option<f64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]

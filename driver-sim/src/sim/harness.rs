@@ -14,9 +14,9 @@ use super::drop_rule::DropRule;
 use super::flow::FlowTracker;
 use super::ip::tcp_payload;
 use super::script::AppScript;
-use super::summary::{HostSummary, RunEnd, Summary};
-use super::trace::{DropCause, SegOptions, SegmentRecord, StateRecord, TraceEvent};
-use crate::{Arrival, Fate, HostId, Network, SendOutcome};
+use super::summary::{host_summary, RunEnd, Summary};
+use super::trace::{primary_fate, DropCause, SegmentRecord, StateRecord, TraceEvent};
+use crate::{Arrival, Fate, HostId, Network};
 
 /// Default [`Sim::set_deadline`]: one hour of simulated time.
 pub const DEFAULT_DEADLINE_US: u64 = 3_600_000_000;
@@ -436,45 +436,20 @@ impl Sim {
             SocketAddr::new(dst, r.dst_port),
         );
         let seen = self.flows.observe(src_addr, dst_addr, &r);
-        let o = &r.options;
-        self.trace.push(TraceEvent::Segment(SegmentRecord {
-            t_us: now,
-            src: i as u32,
-            dst: to,
-            src_addr,
-            dst_addr,
-            flags: r.flags,
-            seq: r.seq_number.0,
-            ack: r.ack_number.0,
-            seq_base: seen.seq_base,
-            ack_base: seen.ack_base,
-            len: r.payload.len(),
-            window_raw: r.window_len,
-            win: seen.win,
-            options: SegOptions {
-                mss: o.mss,
-                window_scale: o.window_scale,
-                sack_permitted: o.sack_permitted,
-                timestamps: o.timestamps,
-                sack: o
-                    .sack_blocks()
-                    .iter()
-                    .map(|b| (b.left.0, b.right.0))
-                    .collect(),
-            },
-            fate,
-            cause,
-            outcome,
-            notes: seen.notes,
-            packet,
-        }));
+        let ends = [(i as u32, src_addr), (to, dst_addr)];
+        let record = SegmentRecord::new(now, ends, &r, seen, (fate, cause), outcome, packet);
+        self.trace.push(TraceEvent::Segment(record));
     }
 
     /// The summary of the run so far.
     #[must_use]
     pub fn summary(&self) -> Summary {
-        let hosts = (0..self.nodes.len())
-            .map(|i| self.host_summary(i))
+        let addrs: Vec<IpAddr> = self.nodes.iter().map(|n| n.addr).collect();
+        let hosts = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| host_summary(i as u32, &addrs, &n.app, &self.trace))
             .collect();
         Summary {
             hosts,
@@ -484,65 +459,5 @@ impl Sim {
             rule_drops: self.rule_drops,
             ip_drops: self.ip_drops,
         }
-    }
-
-    fn host_summary(&self, i: usize) -> HostSummary {
-        let node = &self.nodes[i];
-        let app = &node.app;
-        let tracked = app.tracked();
-        let mut final_state = State::Closed;
-        let mut seen_main = false;
-        for e in &self.trace {
-            if let TraceEvent::State(s) = e {
-                if s.host != i as u32 {
-                    continue;
-                }
-                if tracked.is_some() && s.conn == tracked {
-                    final_state = s.to;
-                    seen_main = true;
-                } else if s.conn.is_none() && !seen_main {
-                    final_state = s.to;
-                }
-            }
-        }
-        let tuple = app.tuple;
-        let remote = tuple.map(|t| SocketAddr::new(t.remote_addr, t.remote_port));
-        HostSummary {
-            index: i as u32,
-            addr: node.addr,
-            local: tuple.map(|t| SocketAddr::new(t.local_addr, t.local_port)),
-            remote,
-            peer: remote.and_then(|r| {
-                self.nodes
-                    .iter()
-                    .position(|n| n.addr == r.ip())
-                    .map(|p| p as u32)
-            }),
-            to_send: app.data_len() as u64,
-            queued: app.written as u64,
-            sent_digest: app.data_digest,
-            received: app.rx.len(),
-            received_digest: app.rx.digest(),
-            eof: app.eof,
-            final_state,
-            close_reason: app.close_reason,
-            stats: app.stats,
-            errors: app.errors.clone(),
-        }
-    }
-}
-
-/// The one fate the trace shows for a segment the network took.
-fn primary_fate(out: &SendOutcome) -> Fate {
-    if out.fate.is_drop() {
-        Fate::Lost
-    } else if out.is_corrupted() {
-        Fate::Corrupted
-    } else if out.duplicated {
-        Fate::Duplicated
-    } else if out.reordered {
-        Fate::Reordered
-    } else {
-        Fate::Delivered
     }
 }

@@ -4,8 +4,10 @@ use core::net::{IpAddr, SocketAddr};
 
 use tcp_engine::conn::{CloseReason, ConnStats, State};
 
+use super::app::App;
 use super::data::Sha256Digest;
 use super::host_name;
+use super::trace::TraceEvent;
 use crate::NetStats;
 
 /// How a run ended.
@@ -124,5 +126,53 @@ impl Summary {
     #[must_use]
     pub fn host(&self, index: u32) -> Option<&HostSummary> {
         self.hosts.get(index as usize)
+    }
+}
+
+/// Host `index` at the end of a run: its application's counters and digests, and the last
+/// state of its main connection in `trace` (LISTEN or CLOSED for a host that never had one).
+/// `addrs` are every host's address, to name the peer.
+pub(crate) fn host_summary(
+    index: u32,
+    addrs: &[IpAddr],
+    app: &App,
+    trace: &[TraceEvent],
+) -> HostSummary {
+    let tracked = app.tracked();
+    let mut final_state = State::Closed;
+    let mut seen_main = false;
+    for e in trace {
+        let TraceEvent::State(s) = e else { continue };
+        if s.host != index {
+            continue;
+        }
+        if tracked.is_some() && s.conn == tracked {
+            final_state = s.to;
+            seen_main = true;
+        } else if s.conn.is_none() && !seen_main {
+            final_state = s.to;
+        }
+    }
+    let tuple = app.tuple;
+    let remote = tuple.map(|t| SocketAddr::new(t.remote_addr, t.remote_port));
+    HostSummary {
+        index,
+        addr: addrs
+            .get(index as usize)
+            .copied()
+            .unwrap_or(IpAddr::from([0, 0, 0, 0])),
+        local: tuple.map(|t| SocketAddr::new(t.local_addr, t.local_port)),
+        remote,
+        peer: remote.and_then(|r| addrs.iter().position(|a| *a == r.ip()).map(|p| p as u32)),
+        to_send: app.data_len() as u64,
+        queued: app.written as u64,
+        sent_digest: app.data_digest,
+        received: app.rx.len(),
+        received_digest: app.rx.digest(),
+        eof: app.eof,
+        final_state,
+        close_reason: app.close_reason,
+        stats: app.stats,
+        errors: app.errors.clone(),
     }
 }

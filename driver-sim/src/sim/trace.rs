@@ -6,6 +6,9 @@ use tcp_engine::conn::{CloseReason, State};
 use tcp_engine::engine::ConnHandle;
 use tcp_engine::wire::TcpFlags;
 
+use tcp_engine::wire::TcpRepr;
+
+use super::flow::Observed;
 use crate::{Fate, SendOutcome};
 
 /// Why a segment never arrived.
@@ -124,6 +127,51 @@ pub struct SegmentRecord {
 }
 
 impl SegmentRecord {
+    /// The record of segment `r` sent at `t_us` from `ends[0]` to `ends[1]` (host index and
+    /// socket address).
+    pub(crate) fn new(
+        t_us: u64,
+        ends: [(u32, SocketAddr); 2],
+        r: &TcpRepr<'_>,
+        seen: Observed,
+        (fate, cause): (Fate, Option<DropCause>),
+        outcome: Option<SendOutcome>,
+        packet: Vec<u8>,
+    ) -> Self {
+        let o = &r.options;
+        Self {
+            t_us,
+            src: ends[0].0,
+            dst: ends[1].0,
+            src_addr: ends[0].1,
+            dst_addr: ends[1].1,
+            flags: r.flags,
+            seq: r.seq_number.0,
+            ack: r.ack_number.0,
+            seq_base: seen.seq_base,
+            ack_base: seen.ack_base,
+            len: r.payload.len(),
+            window_raw: r.window_len,
+            win: seen.win,
+            options: SegOptions {
+                mss: o.mss,
+                window_scale: o.window_scale,
+                sack_permitted: o.sack_permitted,
+                timestamps: o.timestamps,
+                sack: o
+                    .sack_blocks()
+                    .iter()
+                    .map(|b| (b.left.0, b.right.0))
+                    .collect(),
+            },
+            fate,
+            cause,
+            outcome,
+            notes: seen.notes,
+            packet,
+        }
+    }
+
     /// The sequence number relative to the sender's ISN (0 for the SYN).
     #[must_use]
     pub fn rel_seq(&self) -> u32 {
@@ -200,5 +248,21 @@ pub fn reason_name(r: CloseReason) -> &'static str {
         CloseReason::Reset => "reset",
         CloseReason::TimedOut => "timed out",
         CloseReason::Aborted => "aborted",
+    }
+}
+
+/// The one fate the trace shows for a segment the network took: any drop is
+/// [`Fate::Lost`]; otherwise corrupted, duplicated, reordered or delivered, in that order.
+pub(crate) fn primary_fate(out: &SendOutcome) -> Fate {
+    if out.fate.is_drop() {
+        Fate::Lost
+    } else if out.is_corrupted() {
+        Fate::Corrupted
+    } else if out.duplicated {
+        Fate::Duplicated
+    } else if out.reordered {
+        Fate::Reordered
+    } else {
+        Fate::Delivered
     }
 }
