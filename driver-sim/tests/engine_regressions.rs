@@ -1,6 +1,5 @@
 //! Engine misbehaviours found by running scenarios, each as the smallest simulation that
-//! shows it. A test that still fails is `#[ignore]`d with the reason; run them with
-//! `cargo test -p driver-sim --test engine_regressions -- --include-ignored`.
+//! shows it (both fixed in tcp-engine since).
 
 mod common;
 
@@ -52,13 +51,11 @@ fn out_of_order_data_survives_a_read_that_empties_the_receive_buffer() {
 
 /// A and B open simultaneously and each sends three segments at once; everything arrives
 /// but the one pure ACK each side sends. After the RTO each retransmits one MSS and rewinds
-/// SND.NXT below what the peer has already received, so each side's pure ACKs (sent with
-/// that SND.NXT) are outside the other's window: each answers the other's ACK with an ACK,
-/// every 10 ms, forever, and neither ever processes the other's acknowledgment.
+/// SND.NXT below what the peer has already received. Pure ACKs must carry the highest
+/// sequence number sent: they used to carry the rewound SND.NXT, outside the other side's
+/// window, so each side answered the other's ACK with an ACK, every 10 ms, forever, and
+/// neither ever processed the other's acknowledgment.
 #[test]
-#[ignore = "tcp-engine: pure ACKs carry the rewound SND.NXT after an RTO (use SND.MAX, as \
-            Linux's tcp_acceptable_seq does; and rate-limit dup ACKs to out-of-window segments, \
-            RFC 5961 §7)"]
 fn lost_acks_on_both_sides_do_not_start_an_ack_storm() {
     let mut sim = sim_10ms();
     let bytes = 3 * 1448;

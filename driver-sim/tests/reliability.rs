@@ -77,8 +77,6 @@ fn lossy_link_delivers_data_sent_after_a_half_close_intact_for_200_seeds() {
 }
 
 #[test]
-#[ignore = "tcp-engine ACK storm after RTOs on both sides (seeds 5, 59, 129, 164 time out): \
-            see engine_regressions::lost_acks_on_both_sides_do_not_start_an_ack_storm"]
 fn lossy_duplicating_reordering_link_delivers_both_ways_intact_for_200_seeds() {
     lossy_200_seeds("demo");
 }
