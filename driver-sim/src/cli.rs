@@ -86,8 +86,9 @@ pub struct RunArgs {
     /// Bottleneck rate in Mbit/s [default: unlimited].
     #[arg(long, value_name = "MBIT", value_parser = mbit, allow_negative_numbers = true)]
     pub rate: Option<u64>,
-    /// Link MTU in bytes, 100..=65535; the hosts' MSS follows it [default: 1500].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(100..))]
+    /// Link MTU in bytes, 128..=65535; the hosts' MSS follows it (the engine's floor is 64
+    /// bytes, so smaller links could not carry a full segment) [default: 1500].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(128..))]
     pub mtu: Option<u16>,
     /// Bytes each sending application sends [default: the scenario's].
     #[arg(long, value_name = "N")]
