@@ -6,6 +6,18 @@
 //! microseconds (`u64`), and is passed in by the caller. A harness binds
 //! engines (or scripted peers) to hosts and drives everything from one loop.
 //!
+//! On top of it:
+//!
+//! - [`sim`]: that harness — [`Sim`](sim::Sim) puts a `tcp-engine` on each
+//!   host with a scripted application, runs everything on a virtual clock
+//!   until it is quiet, and records every segment and state change;
+//! - [`scenarios`]: the textbook situations (handshake, simultaneous open and
+//!   close, lost SYN, lost final ACK, zero window, keep-alive, ...);
+//! - [`render`]: the ladder diagram, JSON lines, pcap files and the
+//!   time-sequence graph;
+//! - [`cli`]: `tcp-sim`, the command that ties them together
+//!   (`cargo run --release -p driver-sim` runs the demo).
+//!
 //! # The model
 //!
 //! Each *direction* (ordered host pair) has a [`LinkConfig`]: the network's

@@ -231,7 +231,8 @@ impl Sim {
     }
 
     /// Runs until nothing is left to do or the next thing to do is after `until_us`; returns
-    /// how it stopped. The clock is left at the last instant something happened.
+    /// how it stopped. The clock is left at the last instant something happened when quiet,
+    /// at `until_us` when the deadline came first.
     pub fn run_until(&mut self, until_us: u64) -> RunEnd {
         let mut same_instant = 0u32;
         let end = loop {
@@ -240,6 +241,8 @@ impl Sim {
                 break RunEnd::Quiet;
             };
             if next > until_us {
+                // Nothing happens before the next event: the clock may stand at the deadline.
+                self.now = self.now.max(until_us);
                 break RunEnd::Deadline;
             }
             if next <= self.now {
