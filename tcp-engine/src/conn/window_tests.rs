@@ -1,6 +1,7 @@
 //! Windows and segment sizing (RFC 9293 §3.8.6): what the sender may send into the peer's
 //! window, and what the receiver advertises
 
+use std::vec;
 use std::vec::Vec;
 
 use super::tests::T;
@@ -137,4 +138,80 @@ fn rfc9293_shld_29_first_probe_after_one_rto_then_backoff() {
     }
     // SHLD-30: the interval doubles.
     assert_eq!(probes, [1000, 3000, 7000, 15000]);
+}
+
+/// RFC 7323 §5: after the sequence space wrapped, an old duplicate whose sequence number
+/// falls inside the window again is recognised by its old timestamp and dropped
+#[test]
+fn paws_drops_an_old_duplicate_after_sequence_wrap() {
+    let cfg = ConnConfig {
+        delayed_ack: None,
+        ..ConnConfig::default()
+    };
+    let tuple = FourTuple {
+        local_addr: core::net::Ipv4Addr::new(10, 0, 0, 1).into(),
+        remote_addr: core::net::Ipv4Addr::new(10, 0, 0, 2).into(),
+        local_port: 80,
+        remote_port: 4000,
+    };
+    let peer_iss = SeqNumber(u32::MAX - 3); // the peer's sequence numbers wrap at once
+    let opts = |tsval: u32, tsecr: u32| crate::wire::TcpOptions {
+        timestamps: Some((tsval, tsecr)),
+        ..crate::wire::TcpOptions::NONE
+    };
+    let seg = |flags, seq: SeqNumber, ack: SeqNumber, tsval, payload| TcpRepr {
+        src_port: 4000,
+        dst_port: 80,
+        flags,
+        seq_number: seq,
+        ack_number: ack,
+        window_len: 8192,
+        urgent_pointer: 0,
+        options: opts(tsval, 0),
+        payload,
+    };
+    let (mut rx, mut tx) = (vec![0u8; 8192], vec![0u8; 8192]);
+    let mut sink = |_e: Event| {};
+    let syn = seg(TcpFlags::SYN, peer_iss, SeqNumber(0), 100, &[]);
+    let mut c = Connection::accept_syn(
+        Instant::ZERO,
+        tuple,
+        SeqNumber(1),
+        &syn,
+        8192,
+        &cfg,
+        &mut sink,
+    )
+    .unwrap();
+    let mut bufs = Buffers {
+        rx: &mut rx,
+        tx: &mut tx,
+    };
+    let mut out = [0u8; 128];
+    let synack = c.poll_transmit(Instant::ZERO, &bufs, &cfg, &mut out, &mut sink);
+    assert!(synack.is_some(), "SYN-ACK");
+    let ack = seg(TcpFlags::ACK, peer_iss + 1u32, SeqNumber(2), 101, &[]);
+    assert_eq!(
+        c.handle_segment(Instant::ZERO, &ack, &mut bufs, &cfg, &mut sink),
+        SegmentOutcome::Accepted
+    );
+    let nxt = peer_iss + 1u32;
+    let fresh = seg(TcpFlags::ACK, nxt, SeqNumber(2), 200, b"new data");
+    let old = seg(
+        TcpFlags::ACK,
+        nxt + 8u32,
+        SeqNumber(2),
+        150,
+        b"an old duplicate",
+    );
+    assert_eq!(
+        c.handle_segment(Instant::ZERO, &fresh, &mut bufs, &cfg, &mut sink),
+        SegmentOutcome::Accepted
+    );
+    assert!(c.rcv_nxt.0 < peer_iss.0, "the sequence space wrapped");
+    assert_eq!(
+        c.handle_segment(Instant::ZERO, &old, &mut bufs, &cfg, &mut sink),
+        SegmentOutcome::Paws
+    );
+    assert_eq!(c.recv_queue(), 8);
 }
