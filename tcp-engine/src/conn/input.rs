@@ -405,6 +405,7 @@ impl Connection {
             self.rtt.reset_backoff();
             self.update_scoreboard(seg);
             self.on_new_ack(now, data_acked);
+            self.sack_loss_check(now, cfg);
             if self.snd_una == self.snd_max {
                 self.timers.stop(Timer::Retransmit);
             } else {
@@ -420,6 +421,7 @@ impl Connection {
             if is_dup {
                 self.on_dup_ack(now, cfg);
             }
+            self.sack_loss_check(now, cfg);
         }
         self.update_send_window(seg, false);
         if self.snd_wnd > 0 {

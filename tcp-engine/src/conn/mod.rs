@@ -336,9 +336,11 @@ impl Connection {
         self.timers.next()
     }
 
-    /// The sequence numbers a compact TIME-WAIT entry needs: (SND.NXT, RCV.NXT)
-    pub fn time_wait_numbers(&self) -> (SeqNumber, SeqNumber) {
-        (self.snd_max, self.rcv_nxt)
+    /// What a compact TIME-WAIT entry keeps: (highest sequence number sent, RCV.NXT, the
+    /// window field last advertised)
+    pub fn time_wait_numbers(&self) -> (SeqNumber, SeqNumber, u16) {
+        let wnd = self.rcv_adv.bytes_after(self.rcv_nxt) >> self.rcv_wscale;
+        (self.snd_max, self.rcv_nxt, wnd.min(0xffff) as u16)
     }
 
     /// When TIME-WAIT ends, if the connection is in it

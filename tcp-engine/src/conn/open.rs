@@ -85,8 +85,7 @@ impl Connection {
                 self.ts_recent = tsval;
             }
         }
-        self.cc
-            .set_initial(cfg.initial_window, u32::from(self.snd_mss));
+        self.cc.set_initial(cfg.initial_window, self.eff_mss());
     }
 
     /// Passive open completed by a SYN cookie (RFC 4987 §3.6): the SYN was answered without

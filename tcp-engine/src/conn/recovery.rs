@@ -14,6 +14,29 @@ use crate::wire::TcpRepr;
 const DUP_THRESH: u32 = 3;
 
 impl Connection {
+    /// The payload of a full-sized segment: the send MSS less the timestamp option, which
+    /// every segment carries once negotiated (what congestion control counts in)
+    pub(super) fn eff_mss(&self) -> u32 {
+        let ts = if self.flags.contains(Flags::TIMESTAMPS) {
+            12
+        } else {
+            0
+        };
+        u32::from(self.snd_mss).saturating_sub(ts).max(1)
+    }
+
+    /// SACK-based loss detection (RFC 6675 IsLost): DupThresh segments' worth of data SACKed
+    /// above SND.UNA starts recovery even when no pure duplicate ACK arrives (the peer's ACKs
+    /// may all carry data)
+    pub(super) fn sack_loss_check(&mut self, now: Instant, cfg: &ConnConfig) {
+        if self.flags.contains(Flags::SACK) && !self.flags.contains(Flags::RECOVERY) {
+            let mss = self.eff_mss();
+            if self.sacked_bytes() >= DUP_THRESH * mss {
+                self.enter_recovery(now, cfg);
+            }
+        }
+    }
+
     /// Record the peer's SACK blocks above SND.UNA (RFC 6675 §5, scoreboard update)
     pub(super) fn update_scoreboard(&mut self, seg: &TcpRepr<'_>) {
         if !self.flags.contains(Flags::SACK) {
@@ -35,7 +58,7 @@ impl Connection {
 
     /// New data was acknowledged
     pub(super) fn on_new_ack(&mut self, now: Instant, data_acked: u32) {
-        let mss = u32::from(self.snd_mss);
+        let mss = self.eff_mss();
         self.dup_acks = 0;
         if !self.flags.contains(Flags::RECOVERY) {
             self.cc
@@ -57,7 +80,7 @@ impl Connection {
 
     /// A duplicate ACK arrived (RFC 5681 §2)
     pub(super) fn on_dup_ack(&mut self, now: Instant, cfg: &ConnConfig) {
-        let mss = u32::from(self.snd_mss);
+        let mss = self.eff_mss();
         self.dup_acks = self.dup_acks.saturating_add(1);
         if self.flags.contains(Flags::RECOVERY) {
             if !self.flags.contains(Flags::SACK) {
@@ -67,21 +90,30 @@ impl Connection {
         }
         let lost = u32::from(self.dup_acks) >= DUP_THRESH
             || (self.flags.contains(Flags::SACK) && self.sacked_bytes() >= DUP_THRESH * mss);
-        // RFC 6582 §3.2 step 2: one window reduction per window of data.
-        if lost && self.snd_una.ge(self.recover) {
-            let flight = self.snd_max.bytes_after(self.snd_una);
-            self.cc.on_fast_retransmit(flight, mss, now);
-            if self.flags.contains(Flags::SACK) {
-                self.cc.w.cwnd = self.cc.w.ssthresh; // RFC 6675 §5 step 4.2
-            }
-            self.recover = self.snd_max;
-            self.rexmit_high = self.snd_una;
-            self.flags |= Flags::RECOVERY;
-            self.rtt_seq = None;
-            self.counters.fast_retransmits = self.counters.fast_retransmits.wrapping_add(1);
-            self.timers
-                .set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
+        if lost {
+            self.enter_recovery(now, cfg);
         }
+    }
+
+    /// Fast retransmit and the start of recovery (RFC 5681 §3.2, RFC 6582, RFC 6675 §5)
+    fn enter_recovery(&mut self, now: Instant, cfg: &ConnConfig) {
+        // RFC 6582 §3.2 step 2: one window reduction per window of data.
+        if !self.snd_una.ge(self.recover) || !self.snd_max.gt(self.snd_una) {
+            return;
+        }
+        let mss = self.eff_mss();
+        let flight = self.snd_max.bytes_after(self.snd_una);
+        self.cc.on_fast_retransmit(flight, mss, now);
+        if self.flags.contains(Flags::SACK) {
+            self.cc.w.cwnd = self.cc.w.ssthresh; // RFC 6675 §5 step 4.2
+        }
+        self.recover = self.snd_max;
+        self.rexmit_high = self.snd_una;
+        self.flags |= Flags::RECOVERY;
+        self.rtt_seq = None;
+        self.counters.fast_retransmits = self.counters.fast_retransmits.wrapping_add(1);
+        self.timers
+            .set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
     }
 
     /// The retransmission timer expired: forget SACK information, leave recovery
@@ -109,7 +141,7 @@ impl Connection {
         if !self.flags.contains(Flags::RECOVERY) {
             return None;
         }
-        let mss = u32::from(self.snd_mss);
+        let mss = self.eff_mss();
         if self.flags.contains(Flags::SACK) && !self.sacked.is_empty() {
             let mut start = self.snd_una;
             for (a, b) in self.sacked.ranges() {
@@ -134,7 +166,7 @@ impl Connection {
     /// How far past SND.NXT new data may go: the peer's window, the congestion window with
     /// Limited Transmit (RFC 3042) outside recovery, and the pipe inside SACK recovery
     pub(super) fn send_allowance(&self) -> u32 {
-        let mss = u32::from(self.snd_mss);
+        let mss = self.eff_mss();
         let by_peer = (self.snd_una + self.snd_wnd).bytes_after(self.snd_nxt);
         let by_cwnd = if self.flags.contains(Flags::RECOVERY) && self.flags.contains(Flags::SACK) {
             self.cc.w.cwnd.saturating_sub(self.pipe())

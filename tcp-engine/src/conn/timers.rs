@@ -71,7 +71,7 @@ impl Connection {
             return;
         }
         self.counters.timeouts = self.counters.timeouts.wrapping_add(1);
-        let mss = u32::from(self.snd_mss);
+        let mss = self.eff_mss();
         self.cc
             .on_timeout(self.snd_max.bytes_after(self.snd_una), mss, now);
         self.on_rto_recovery();

@@ -161,26 +161,26 @@ impl Engine<'_> {
                     return self.open_passive(now, l, *tuple, hash, repr, Some(floor));
                 }
             }
-            self.queue_reply(*tuple, e.snd_nxt, Some(e.rcv_nxt), TcpFlags::empty());
+            self.queue_time_wait_ack(&e);
             return Disposition::TimeWait;
         }
         if f.contains(TcpFlags::FIN) {
             // The peer did not get our last ACK: ACK again and restart the 2·MSL timer.
-            self.queue_reply(*tuple, e.snd_nxt, Some(e.rcv_nxt), TcpFlags::empty());
+            self.queue_time_wait_ack(&e);
             let hash = self.keys.index_hash(tuple);
             self.index_remove(hash, Entry::TimeWait(i));
             self.time_wait.kill(i);
             let expiry = now + self.config.conn.msl * 2;
             if let Some(j) = self
                 .time_wait
-                .push(tuple, e.snd_nxt, e.rcv_nxt, expiry, e.handle)
+                .push(tuple, e.snd_nxt, e.rcv_nxt, e.window, expiry, e.handle)
             {
                 let _ = self.index.insert(hash, Entry::TimeWait(j));
             }
             return Disposition::TimeWait;
         }
         if !repr.payload.is_empty() {
-            self.queue_reply(*tuple, e.snd_nxt, Some(e.rcv_nxt), TcpFlags::empty());
+            self.queue_time_wait_ack(&e);
         }
         Disposition::TimeWait
     }
@@ -350,7 +350,8 @@ impl Engine<'_> {
             seq: cookie,
             ack: syn.seq_number + 1u32,
             flags: TcpFlags::SYN | TcpFlags::ACK,
-            syn: Some((window, ours)),
+            window,
+            syn: Some(ours),
         });
         self.stats.syn_cookies_sent += 1;
         Disposition::SynCookie

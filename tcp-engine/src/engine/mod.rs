@@ -116,8 +116,10 @@ pub struct ReplySegment {
     seq: SeqNumber,
     ack: SeqNumber,
     flags: TcpFlags,
-    /// For a SYN-cookie SYN-ACK: our window and the options we answer with
-    syn: Option<(u16, TcpOptions)>,
+    /// The window field
+    window: u16,
+    /// For a SYN-cookie SYN-ACK: the options we answer with
+    syn: Option<TcpOptions>,
 }
 
 /// Engine settings
@@ -381,9 +383,9 @@ impl<'a> Engine<'a> {
             flags: r.flags,
             seq_number: r.seq,
             ack_number: r.ack,
-            window_len: r.syn.map_or(0, |(w, _)| w),
+            window_len: r.window,
             urgent_pointer: 0,
-            options: r.syn.map_or(TcpOptions::NONE, |(_, o)| o),
+            options: r.syn.unwrap_or(TcpOptions::NONE),
             payload: &[],
         };
         let len = repr.emit(buf, &r.tuple.local_addr, &r.tuple.remote_addr)?;
@@ -396,6 +398,18 @@ impl<'a> Engine<'a> {
             dst: r.tuple.remote_addr,
             len,
         })
+    }
+
+    /// An ACK from a TIME-WAIT entry, repeating its last window
+    fn queue_time_wait_ack(&mut self, e: &TimeWaitEntry) {
+        let _ = self.replies.push(ReplySegment {
+            tuple: e.tuple(),
+            seq: e.snd_nxt,
+            ack: e.rcv_nxt,
+            flags: TcpFlags::ACK,
+            window: e.window,
+            syn: None,
+        });
     }
 
     fn queue_reply(
@@ -415,6 +429,7 @@ impl<'a> Engine<'a> {
             seq,
             ack: ack.unwrap_or(SeqNumber(0)),
             flags,
+            window: 0,
             syn: None,
         });
     }
@@ -606,7 +621,7 @@ impl<'a> Engine<'a> {
             generation: s.generation,
         };
         let tuple = *conn.tuple();
-        let (snd_nxt, rcv_nxt) = conn.time_wait_numbers();
+        let (snd_nxt, rcv_nxt, window) = conn.time_wait_numbers();
         let expiry = conn.time_wait_deadline().unwrap_or(self.now);
         if let Some(old) = self.time_wait.would_evict() {
             self.stats.time_wait_evicted += 1;
@@ -615,7 +630,7 @@ impl<'a> Engine<'a> {
         self.free_slot(slot);
         if let Some(i) = self
             .time_wait
-            .push(&tuple, snd_nxt, rcv_nxt, expiry, handle)
+            .push(&tuple, snd_nxt, rcv_nxt, window, expiry, handle)
         {
             let hash = self.keys.index_hash(&tuple);
             let _ = self.index.insert(hash, Entry::TimeWait(i));

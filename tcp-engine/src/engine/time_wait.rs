@@ -30,6 +30,8 @@ pub struct TimeWaitEntry {
     expiry_ms: u32,
     /// The handle the connection had, for its closing events
     pub(crate) handle: ConnHandle,
+    /// The window field of our last advertisement, repeated in TIME-WAIT ACKs
+    pub(crate) window: u16,
     /// Bit 0: alive; bit 1: IPv6
     bits: u8,
 }
@@ -48,6 +50,7 @@ impl TimeWaitEntry {
             index: 0,
             generation: 0,
         },
+        window: 0,
         bits: 0,
     };
 
@@ -135,6 +138,7 @@ impl<'a> TimeWaitTable<'a> {
         t: &FourTuple,
         snd_nxt: SeqNumber,
         rcv_nxt: SeqNumber,
+        window: u16,
         expiry: Instant,
         handle: ConnHandle,
     ) -> Option<u32> {
@@ -158,6 +162,7 @@ impl<'a> TimeWaitTable<'a> {
             // Rounded up: TIME-WAIT never ends early (to the millisecond the entry keeps).
             expiry_ms: expiry.total_micros().div_ceil(1000) as u32,
             handle,
+            window,
             bits: 1 | if v6 { 2 } else { 0 },
         };
         self.len += 1;
@@ -236,6 +241,7 @@ mod tests {
                 &tuple,
                 SeqNumber(1),
                 SeqNumber(2),
+                0,
                 Instant::from_secs(60),
                 h,
             )
@@ -245,6 +251,7 @@ mod tests {
                 &tuple,
                 SeqNumber(1),
                 SeqNumber(2),
+                0,
                 Instant::from_secs(61),
                 h,
             )
