@@ -146,3 +146,6 @@ impl Stopwatch {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
