@@ -13,6 +13,8 @@ pub fn closed(reason: CloseReason) -> io::Error {
         CloseReason::TimedOut => (io::ErrorKind::TimedOut, "connection timed out"),
         CloseReason::Aborted => (io::ErrorKind::ConnectionAborted, "connection aborted"),
         CloseReason::Normal => (io::ErrorKind::BrokenPipe, "connection closed"),
+        CloseReason::Unreachable => (io::ErrorKind::Other, "peer unreachable (ICMP)"),
+        _ => (io::ErrorKind::Other, "connection ended"),
     };
     io::Error::new(kind, msg)
 }

@@ -364,7 +364,7 @@ impl Sim {
                         s.reason = Some(reason);
                     }
                 }
-                Event::Established | Event::Readable | Event::Writable | Event::PeerClosed => {}
+                _ => {}
             }
         }
         n

@@ -239,7 +239,8 @@ impl TraceEvent {
     }
 }
 
-/// A human name for a [`CloseReason`]: `normal`, `refused`, `reset`, `timed out`, `aborted`.
+/// A human name for a [`CloseReason`]: `normal`, `refused`, `reset`, `timed out`, `aborted`,
+/// `unreachable`.
 #[must_use]
 pub fn reason_name(r: CloseReason) -> &'static str {
     match r {
@@ -248,6 +249,8 @@ pub fn reason_name(r: CloseReason) -> &'static str {
         CloseReason::Reset => "reset",
         CloseReason::TimedOut => "timed out",
         CloseReason::Aborted => "aborted",
+        CloseReason::Unreachable => "unreachable",
+        _ => "other",
     }
 }
 

@@ -71,6 +71,11 @@ pub struct ConnConfig {
     pub congestion: super::Algorithm,
     /// Ignore RSTs in TIME-WAIT (RFC 1337 assassination guard); off is RFC 9293 behaviour
     pub time_wait_rst_guard: bool,
+    /// Retransmissions of one segment after which delivery trouble is reported (R1,
+    /// SHLD-10: at least 3)
+    pub r1_retries: u8,
+    /// Report ICMP soft errors as events (SHLD-20 lets the application turn this off)
+    pub report_soft_errors: bool,
 }
 
 impl Default for ConnConfig {
@@ -96,6 +101,8 @@ impl Default for ConnConfig {
             challenge_ack_limit: 10,
             congestion: super::Algorithm::NewReno,
             time_wait_rst_guard: true,
+            r1_retries: 3,
+            report_soft_errors: true,
         }
     }
 }

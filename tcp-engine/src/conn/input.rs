@@ -387,6 +387,7 @@ impl Connection {
             && seg.payload.is_empty()
             && !seg.flags.intersects(TcpFlags::SYN | TcpFlags::FIN)
             && u32::from(seg.window_len) << self.snd_wscale == old_wnd
+            && old_wnd > 0 // answers to zero-window probes are not a sign of loss
             && self.snd_max.gt(self.snd_una);
         if ack.gt(self.snd_una) {
             let acked = ack.bytes_after(self.snd_una);

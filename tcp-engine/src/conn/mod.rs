@@ -26,7 +26,7 @@ use core::net::IpAddr;
 use core::time::Duration;
 
 pub use config::{ConnConfig, KeepAlive};
-pub use event::{CloseReason, Event, EventSink};
+pub use event::{CloseReason, Event, EventSink, IcmpError, SoftError};
 pub use input::{Reply, SegmentOutcome};
 pub use state::{is_legal, next_state, next_state_to, State, Trigger, TRANSITIONS};
 
@@ -185,6 +185,8 @@ pub struct Connection {
     dup_acks: u8,
     retries: u8,
     probes: u8,
+    /// This connection's R2 in retransmissions: 0 follows the configuration, 255 never gives up
+    r2: u8,
     /// Full-sized segments received since the last ACK (SHLD-19)
     unacked_segments: u8,
     // Challenge ACK rate limit (RFC 5961 §7): second of the window and count in it
@@ -242,6 +244,7 @@ impl Connection {
             dup_acks: 0,
             retries: 0,
             probes: 0,
+            r2: 0,
             unacked_segments: 0,
             challenge_second: 0,
             challenge_count: 0,
@@ -374,6 +377,35 @@ impl Connection {
     /// Switch the congestion-control algorithm (takes effect from the next window change)
     pub fn set_congestion_control(&mut self, algorithm: Algorithm) {
         self.cc.set_algorithm(algorithm);
+    }
+
+    /// Set this connection's R2, the retransmissions after which it gives up (MUST-21);
+    /// `None` never gives up
+    pub fn set_retry_limit(&mut self, limit: Option<u8>) {
+        self.r2 = limit.map_or(u8::MAX, |l| l.clamp(1, u8::MAX - 1));
+    }
+
+    /// An ICMP error about a segment of this connection whose sequence number was `seq`
+    /// (RFC 9293 §3.9.2.2); ignored unless `seq` lies in SND.UNA..=SND.MAX (RFC 5927)
+    pub fn handle_icmp_error(
+        &mut self,
+        seq: SeqNumber,
+        error: IcmpError,
+        cfg: &ConnConfig,
+        sink: &mut impl EventSink,
+    ) {
+        if !seq.between_inclusive(self.snd_una, self.snd_max) || self.state == State::Closed {
+            return;
+        }
+        match error {
+            IcmpError::SourceQuench => {} // MUST-55: silently ignored
+            IcmpError::Soft(e) => {
+                if cfg.report_soft_errors {
+                    sink.push(Event::SoftError(e));
+                }
+            }
+            IcmpError::Hard => self.finish(Trigger::Timeout, CloseReason::Unreachable, sink),
+        }
     }
 
     /// Turn Nagle's algorithm on or off (SHLD-7)

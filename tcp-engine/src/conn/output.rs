@@ -218,7 +218,9 @@ impl Connection {
             return None;
         }
         let avail = fin_pos.bytes_after(seq) as usize;
-        let len = (hole as usize).min(seg_max).min(avail);
+        // Only inside the peer's window (SHLD-15, SHLD-16).
+        let in_window = (self.snd_una + self.snd_wnd).bytes_after(seq) as usize;
+        let len = (hole as usize).min(seg_max).min(avail).min(in_window);
         let fin = self.flags.contains(Flags::FIN_SENT)
             && seq + len == fin_pos
             && self.snd_max.gt(fin_pos);

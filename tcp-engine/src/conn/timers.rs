@@ -1,6 +1,6 @@
 //! What happens when a connection's timers fire (RFC 6298 §5, RFC 9293 §3.8)
 
-use super::{CloseReason, ConnConfig, Connection, EventSink, Flags, State, Timer, Trigger};
+use super::{CloseReason, ConnConfig, Connection, Event, EventSink, Flags, State, Timer, Trigger};
 use crate::time::Instant;
 
 impl Connection {
@@ -59,16 +59,36 @@ impl Connection {
         {
             return; // nothing outstanding
         }
+        if self.snd_wnd == 0 && self.state.is_synchronized() {
+            // The peer shrank its window to nothing under data in flight: that data is not
+            // lost, the window is closed (SHLD-17). Probe like the persist timer; only
+            // unanswered probes count toward giving up (MUST-37).
+            self.probes = self.probes.saturating_add(1);
+            if self.probes > cfg.max_retries {
+                self.finish(Trigger::Timeout, CloseReason::TimedOut, sink);
+                return;
+            }
+            self.flags |= Flags::PROBE;
+            self.rtt.back_off();
+            self.timers
+                .set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
+            return;
+        }
         self.retries = self.retries.saturating_add(1);
-        let limit = match self.state {
-            State::SynSent => cfg.syn_retries,
-            State::SynReceived => cfg.synack_retries,
-            _ => cfg.max_retries,
+        let limit = match (self.state, self.r2) {
+            (State::SynSent, _) => cfg.syn_retries,
+            (State::SynReceived, _) => cfg.synack_retries,
+            (_, 0) => cfg.max_retries,
+            (_, r2) => r2,
         };
-        if self.retries > limit {
+        if self.retries > limit && limit != u8::MAX {
             // R2 reached (RFC 9293 §3.8.3): give up.
             self.finish(Trigger::Timeout, CloseReason::TimedOut, sink);
             return;
+        }
+        if self.retries == cfg.r1_retries.max(1) {
+            // R1 (SHLD-9): tell the application delivery is in trouble, and go on.
+            sink.push(Event::DeliveryTrouble);
         }
         self.counters.timeouts = self.counters.timeouts.wrapping_add(1);
         let mss = self.eff_mss();

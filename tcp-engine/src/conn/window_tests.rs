@@ -215,3 +215,43 @@ fn paws_drops_an_old_duplicate_after_sequence_wrap() {
     );
     assert_eq!(c.recv_queue(), 8);
 }
+
+/// The peer pulls its window to zero while data is in flight: the data is not lost, so the
+/// timer turns into probing and the connection does not time out while probes are answered
+/// Covers: SHLD-16
+#[test]
+fn rfc9293_shld_17_a_window_shrunk_under_data_in_flight_does_not_time_out() {
+    let mut t = T::in_state(State::Established);
+    let una = t.snd_nxt();
+    ack(&mut t, una, 4000);
+    t.send(&[1u8; 3000]);
+    assert_eq!(t.drain_raw().iter().map(|s| s.2).sum::<usize>(), 3000);
+    ack(&mut t, una, 0); // nothing acknowledged, window closed: 3000 bytes beyond the edge
+    for _ in 0..40 {
+        let Some(at) = t.conn.poll_at() else { break };
+        t.now = at;
+        let events = &mut t.events;
+        t.conn
+            .handle_timeout(t.now, &t.cfg, &mut |e| events.push(e));
+        let sent = t.drain_raw();
+        assert!(
+            sent.iter().all(|s| s.2 == 0),
+            "no data beyond the closed window (SHLD-15): {sent:?} at {:?} wnd {}",
+            t.now,
+            t.conn.stats(&t.cfg).send_window
+        );
+        ack(&mut t, una, 0); // every probe answered
+    }
+    assert_eq!(t.conn.state(), State::Established, "after {:?}", t.now);
+    // The window reopens: the data in flight is sent again and acknowledged.
+    ack(&mut t, una, 8192);
+    t.now += core::time::Duration::from_secs(200);
+    let events = &mut t.events;
+    t.conn
+        .handle_timeout(t.now, &t.cfg, &mut |e| events.push(e));
+    let resent: usize = t.drain_raw().iter().map(|s| s.2).sum();
+    assert!(
+        resent > 0,
+        "retransmitted within the reopened window (SHLD-16)"
+    );
+}

@@ -360,6 +360,46 @@ impl Engine<'_> {
         Ok(())
     }
 
+    /// Set one connection's R2: the retransmissions after which it gives up (MUST-21);
+    /// `None` never gives up
+    pub fn set_retry_limit(&mut self, h: ConnHandle, limit: Option<u8>) -> Result<(), HandleError> {
+        self.check(h)?;
+        self.with_conn(h.index, |c, _, _, _| c.set_retry_limit(limit));
+        Ok(())
+    }
+
+    /// An ICMP or ICMPv6 error quoting a segment we sent from `local` to `remote` with
+    /// sequence number `seq` (RFC 9293 §3.9.2.2). The driver decodes the ICMP message
+    /// ([`IcmpError::from_icmpv4`](crate::conn::IcmpError::from_icmpv4)) and the quoted
+    /// header; the engine checks that `seq` is in flight (RFC 5927) and then ignores a
+    /// source quench, reports a soft error, or aborts on a hard one. Returns whether a
+    /// connection matched.
+    pub fn handle_icmp_error(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        seq: crate::seq::SeqNumber,
+        error: crate::conn::IcmpError,
+    ) -> bool {
+        let _ = self.clock(now);
+        let tuple = FourTuple {
+            local_addr: local.ip(),
+            remote_addr: remote.ip(),
+            local_port: local.port(),
+            remote_port: remote.port(),
+        };
+        let hash = self.keys.index_hash(&tuple);
+        let Some(Entry::Conn(slot)) = self.lookup(hash, &tuple) else {
+            return false;
+        };
+        self.with_conn(slot, |c, _, cfg, sink| {
+            c.handle_icmp_error(seq, error, cfg, sink)
+        });
+        self.after_change(slot);
+        true
+    }
+
     /// Turn Nagle's algorithm on or off for one connection
     pub fn set_nagle(&mut self, h: ConnHandle, on: bool) -> Result<(), HandleError> {
         self.check(h)?;

@@ -872,3 +872,154 @@ fn time_wait_assassination_guard() {
         assert_eq!(p.a.time_wait_count(), usize::from(guard), "guard {guard}");
     }
 }
+
+/// Covers: MUST-47, SHLD-25, SHLD-26, SHLD-20
+#[test]
+fn rfc9293_must_56_icmp_soft_errors_are_reported_and_hard_ones_abort() {
+    use crate::conn::{IcmpError, SoftError};
+    for report in [true, false] {
+        let mut cfg = config();
+        cfg.conn.report_soft_errors = report;
+        let mut p = Pair::with(cfg, config());
+        let (a, _) = p.established();
+        let t = p.a.tuple(a).unwrap();
+        let (local, remote) = (
+            SocketAddr::new(t.local_addr, t.local_port),
+            SocketAddr::new(t.remote_addr, t.remote_port),
+        );
+        p.a.send(a, b"x").unwrap();
+        let mut buf = [0u8; 1600];
+        let seg = p.a.poll_transmit(p.now, &mut buf).unwrap();
+        let seq = crate::wire::TcpPacket::new_checked(&buf[..seg.len])
+            .unwrap()
+            .seq_number();
+        p.drain_events();
+        let before = p.events_a.len();
+        // MUST-55: a source quench changes nothing.
+        assert!(p.a.handle_icmp_error(
+            p.now,
+            local,
+            remote,
+            seq,
+            IcmpError::from_icmpv4(4, 0).unwrap()
+        ));
+        // MUST-56: soft errors never abort; they are reported unless switched off.
+        for (kind, code) in [(3, 0), (3, 1), (3, 5), (11, 0), (12, 0)] {
+            p.a.handle_icmp_error(
+                p.now,
+                local,
+                remote,
+                seq,
+                IcmpError::from_icmpv4(kind, code).unwrap(),
+            );
+        }
+        p.drain_events();
+        let soft = p.events_a[before..]
+            .iter()
+            .filter(|(_, _, e)| matches!(e, Event::SoftError(_)))
+            .count();
+        assert_eq!(soft, if report { 5 } else { 0 });
+        assert!(
+            p.events_a[before..]
+                .iter()
+                .any(|(_, _, e)| *e == Event::SoftError(SoftError::TimeExceeded))
+                == report
+        );
+        assert_eq!(p.a.state(a), Ok(State::Established));
+        // A blind ICMP error quoting a sequence number not in flight is ignored (RFC 5927).
+        p.a.handle_icmp_error(p.now, local, remote, seq + 100_000u32, IcmpError::Hard);
+        assert_eq!(p.a.state(a), Ok(State::Established));
+        // SHLD-26: port unreachable (a hard error) aborts.
+        p.a.handle_icmp_error(
+            p.now,
+            local,
+            remote,
+            seq,
+            IcmpError::from_icmpv4(3, 3).unwrap(),
+        );
+        p.drain_events();
+        assert_eq!(
+            Pair::closed_reason(&p.events_a, a),
+            Some(CloseReason::Unreachable)
+        );
+    }
+}
+
+/// Covers: MUST-55
+#[test]
+fn icmp_source_quench_is_ignored() {
+    use crate::conn::IcmpError;
+    assert_eq!(IcmpError::from_icmpv4(4, 0), Some(IcmpError::SourceQuench));
+    assert_eq!(IcmpError::from_icmpv6(1, 4), Some(IcmpError::Hard));
+    assert!(matches!(
+        IcmpError::from_icmpv6(1, 0),
+        Some(IcmpError::Soft(_))
+    ));
+}
+
+/// Covers: SHLD-9
+#[test]
+fn rfc9293_must_21_retry_limit_per_connection_and_r1_report() {
+    for limit in [Some(4u8), None] {
+        let mut p = Pair::new();
+        let (a, _) = p.established();
+        p.a.set_retry_limit(a, limit).unwrap();
+        p.drop = Box::new(|s| s.from == Side::B);
+        p.a.send(a, b"data").unwrap();
+        p.run_until(p.now + Duration::from_secs(600));
+        let trouble = p
+            .events_a
+            .iter()
+            .filter(|(_, h, e)| *h == a && *e == Event::DeliveryTrouble)
+            .count();
+        assert_eq!(trouble, 1, "R1 reported once");
+        match limit {
+            Some(_) => assert_eq!(
+                Pair::closed_reason(&p.events_a, a),
+                Some(CloseReason::TimedOut)
+            ),
+            None => assert_eq!(p.a.state(a), Ok(State::Established), "never gives up"),
+        }
+    }
+}
+
+/// Covers: MUST-67
+#[test]
+fn rfc9293_must_45_one_local_address_for_the_whole_connection() {
+    let mut p = Pair::new();
+    let (a, _) = p.established();
+    p.a.send(a, &[1u8; 5000]).unwrap();
+    let mut buf = [0u8; 1600];
+    while let Some(t) = p.a.poll_transmit(p.now, &mut buf) {
+        assert_eq!(t.src, A);
+        let r = TcpRepr::parse_bytes(&buf[..t.len], &t.src, &t.dst, ChecksumCheck::Verify).unwrap();
+        assert!(
+            r.payload.len() <= 1500 - 20 - 20,
+            "MSS at most MMS_R - 20 on a 1500-byte path"
+        );
+    }
+    let syn = TcpRepr::parse_bytes(&p.wire[0].bytes, &A, &B, ChecksumCheck::Verify).unwrap();
+    assert!(syn.options.mss.unwrap() <= 1500 - 20 - 20);
+}
+
+#[test]
+fn rfc9293_must_26_keep_alive_only_when_nothing_is_outstanding() {
+    let mut ca = config();
+    ca.conn.keep_alive = Some(crate::conn::KeepAlive {
+        idle: Duration::from_secs(5),
+        interval: Duration::from_secs(1),
+        probes: 3,
+    });
+    let mut p = Pair::with(ca, config());
+    let (a, _) = p.established();
+    p.drop = Box::new(|s| s.from == Side::B);
+    p.a.send(a, b"outstanding").unwrap();
+    p.run_until(p.now + Duration::from_secs(60));
+    // Only retransmissions of the data went out: no zero-length keep-alive probes.
+    let probes = p
+        .wire
+        .iter()
+        .filter(|s| s.from == Side::A && s.len == 0 && s.at > Instant::from_secs(1))
+        .count();
+    assert_eq!(probes, 0);
+}
