@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 
 /// Requirements without a test yet, each with the reason
 pub const NOT_YET: &[(&str, &str)] = &[
-    ("MUST-16", "segments are sized by the send MSS minus options; the driver's IP-option size is not an engine input yet"),
     ("MUST-20", "R2 (retry limit) is implemented and tested; R1 negative advice to IP is not reported yet"),
     ("MUST-30", "the urgent mechanism is parsed but urgent data is delivered in line without a separate mark"),
     ("MUST-31", "urgent data: see MUST-30"),
@@ -25,7 +24,6 @@ pub const NOT_YET: &[(&str, &str)] = &[
     ("SHLD-8", "ECN (RFC 3168) not implemented"),
     ("MAY-6", "keep-alive garbage octet not offered"),
     ("MAY-7", "data beyond a shrunk window waits for the window to reopen"),
-    ("MAY-14", "no FLUSH call"),
     ("MAY-15", "SEND has no PUSH flag argument (PSH is set on the segment that empties the buffer)"),
     ("MAY-17", "PSH is not reported to the application"),
 ];

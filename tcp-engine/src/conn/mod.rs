@@ -445,6 +445,18 @@ impl Connection {
         Ok(n)
     }
 
+    /// FLUSH (RFC 9293 §3.9.1.7, MAY-14): discard queued data not yet sent, keeping what is
+    /// in flight so the sequence numbers stay in step; returns how many bytes were dropped
+    pub fn flush(&mut self) -> usize {
+        let sent = self.snd_max.bytes_after(self.data_start()) as usize;
+        let before = self.tx.len();
+        if self.flags.contains(Flags::FIN_SENT) {
+            return 0;
+        }
+        self.tx.truncate(sent);
+        before - self.tx.len()
+    }
+
     /// Free room in the send buffer
     pub fn send_capacity(&self, bufs: &Buffers<'_>) -> usize {
         self.tx.free(bufs.tx)

@@ -88,6 +88,11 @@ impl Ring {
         (&buf[pos..pos + first], &buf[..n - first])
     }
 
+    /// Keep only the first `n` bytes (drop from the back)
+    pub(crate) fn truncate(&mut self, n: usize) {
+        self.len = self.len.min(n as u32);
+    }
+
     /// Drop `n` bytes from the front
     pub(crate) fn consume(&mut self, buf: &[u8], n: usize) {
         let n = n.min(self.len());

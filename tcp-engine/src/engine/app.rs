@@ -318,6 +318,14 @@ impl Engine<'_> {
         r.unwrap_or(Err(RecvError::InvalidHandle))
     }
 
+    /// Discard queued data not yet sent (FLUSH, MAY-14); returns how many bytes
+    pub fn flush(&mut self, h: ConnHandle) -> Result<usize, HandleError> {
+        self.check(h)?;
+        let n = self.with_conn(h.index, |c, _, _, _| c.flush()).unwrap_or(0);
+        self.after_change(h.index);
+        Ok(n)
+    }
+
     /// Half-close: FIN after the queued data, keep receiving
     pub fn shutdown(&mut self, h: ConnHandle) -> Result<(), CloseError> {
         self.check(h).map_err(|_| CloseError::InvalidHandle)?;

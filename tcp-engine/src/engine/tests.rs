@@ -1023,3 +1023,48 @@ fn rfc9293_must_26_keep_alive_only_when_nothing_is_outstanding() {
         .count();
     assert_eq!(probes, 0);
 }
+
+#[test]
+fn rfc9293_may_14_flush_discards_unsent_data_only() {
+    let mut p = Pair::new();
+    let (a, b) = p.established();
+    let queued = p.a.send(a, &[5u8; 8000]).unwrap();
+    let mut buf = [0u8; 1600];
+    let mut in_flight = 0;
+    for _ in 0..2 {
+        in_flight +=
+            p.a.poll_transmit(p.now, &mut buf)
+                .map(|t| t.len - 32)
+                .unwrap();
+    }
+    let dropped = p.a.flush(a).unwrap();
+    assert_eq!(dropped, queued - in_flight);
+    p.pump(); // the two segments in flight were lost to the harness; they come back by RTO
+    p.run_until(p.now + Duration::from_secs(5));
+    p.a.send(a, b"after").unwrap();
+    p.run_until(p.now + Duration::from_secs(5));
+    let (got, _) = Pair::read_all(&mut p.b, b);
+    assert_eq!(
+        got.len(),
+        in_flight + 5,
+        "in sync: what was in flight, then the new data"
+    );
+    assert!(got.ends_with(b"after"));
+}
+
+/// Segments are sized by the MSS less the options they carry (timestamps: 12 bytes)
+#[test]
+fn rfc9293_must_16_effective_send_mss_takes_off_the_options() {
+    let mut p = Pair::new();
+    let (a, _) = p.established();
+    p.a.send(a, &[1u8; 6000]).unwrap();
+    p.run_until(p.now + Duration::from_secs(1));
+    let full: Vec<usize> = p
+        .wire
+        .iter()
+        .filter(|s| s.from == Side::A && s.len > 0)
+        .map(|s| s.len)
+        .collect();
+    assert_eq!(full[0], 1460 - 12);
+    assert!(full.iter().all(|&l| l <= 1448));
+}
