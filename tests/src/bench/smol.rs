@@ -192,11 +192,6 @@ impl Smol {
         }
         delivered > 0 || link.sent() > before
     }
-
-    /// Sockets in the server's set (established, listening and spare)
-    pub fn server_sockets(&self) -> usize {
-        self.hosts[1].sockets.iter().count()
-    }
 }
 
 impl Net for Smol {
