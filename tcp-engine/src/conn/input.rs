@@ -492,9 +492,14 @@ impl Connection {
         if offset == 0 {
             let n = self.rx.write_at(bufs.rx, self.rx.len(), data);
             let had_gap = !self.ooo.is_empty();
-            let _ = self.ooo.add(0, n as u32);
-            let ready = self.ooo.front_len();
-            self.ooo.advance(ready);
+            let ready = if had_gap {
+                let _ = self.ooo.add(0, n as u32);
+                let ready = self.ooo.front_len();
+                self.ooo.advance(ready);
+                ready
+            } else {
+                n as u32 // the common case: nothing held out of order
+            };
             self.rx.commit(bufs.rx, ready as usize);
             self.rcv_nxt += ready;
             self.counters.bytes_received =

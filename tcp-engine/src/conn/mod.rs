@@ -507,16 +507,16 @@ impl Connection {
             self.flags.remove(Flags::READABLE_SENT);
             return Err(RecvError::WouldBlock);
         }
-        let before = self.rx_window(bufs.rx.len(), self.rx.len());
         self.rx.consume(bufs.rx, n);
         if self.rx.is_empty() {
             self.flags.remove(Flags::READABLE_SENT);
         }
-        // Receiver-side SWS avoidance (MUST-39): announce the opened window only when it
-        // grew by at least min(buffer / 2, MSS).
-        let after = self.rx_window(bufs.rx.len(), self.rx.len());
+        // Receiver-side SWS avoidance (RFC 9293 §3.8.6.2.2, MUST-39): announce the opened
+        // window once the right edge can move by at least min(buffer / 2, MSS) beyond the
+        // edge last advertised.
+        let edge = self.rcv_nxt + self.rx_window(bufs.rx.len(), self.rx.len());
         let threshold = (bufs.rx.len() as u32 / 2).min(u32::from(cfg.mss));
-        if self.state.may_receive() && before < threshold && after >= threshold {
+        if self.state.may_receive() && edge.bytes_after(self.rcv_adv) >= threshold {
             self.flags |= Flags::ACK_NOW;
         }
         let _ = now;

@@ -57,6 +57,9 @@ impl<'a> DeadlineHeap<'a> {
             (at, Some(deadline)) => {
                 let i = at as usize;
                 let old = self.heap[i].0;
+                if old == deadline {
+                    return true; // the common case on every segment: nothing moves
+                }
                 self.heap[i].0 = deadline;
                 if deadline < old {
                     self.sift_up(i);

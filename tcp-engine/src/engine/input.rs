@@ -67,9 +67,22 @@ impl Engine<'_> {
             local_port: repr.dst_port,
             remote_port: repr.src_port,
         };
+        // One-entry cache: a burst of segments on one connection skips the keyed hash.
+        let last = self.last_slot;
+        if self
+            .slots
+            .get(last as usize)
+            .and_then(|s| s.conn.as_ref())
+            .is_some_and(|c| *c.tuple() == tuple)
+        {
+            return self.deliver_to_connection(now, last, &repr);
+        }
         let hash = self.keys.index_hash(&tuple);
         match self.lookup(hash, &tuple) {
-            Some(Entry::Conn(slot)) => self.deliver_to_connection(now, slot, &repr),
+            Some(Entry::Conn(slot)) => {
+                self.last_slot = slot;
+                self.deliver_to_connection(now, slot, &repr)
+            }
             Some(Entry::TimeWait(i)) => self.deliver_to_time_wait(now, i, &tuple, &repr),
             None => match self.find_listener(&tuple) {
                 Some(l) => self.deliver_to_listener(now, l, tuple, hash, &repr),

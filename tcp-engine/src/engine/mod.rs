@@ -205,6 +205,8 @@ pub struct Engine<'a> {
     dirty_tail: u32,
     live: usize,
     port_counter: u32,
+    /// The slot the last segment went to (a cache in front of the index)
+    last_slot: u32,
     stats: EngineStats,
 }
 
@@ -258,6 +260,7 @@ impl<'a> Engine<'a> {
             dirty_tail: NONE,
             live: 0,
             port_counter: 0,
+            last_slot: NONE,
             stats: EngineStats::default(),
         })
     }

@@ -22,12 +22,13 @@ fn add_carry(a: u64, b: u64) -> u64 {
 ///
 /// Folding the result with [`fold`] gives the 16-bit one's complement sum (in native order).
 fn sum_native(data: &[u8]) -> u64 {
+    // A 128-bit accumulator takes 8-byte words with no carry handling in the loop (the
+    // compiler emits add/adc); two of them keep two chains going in parallel.
     let mut chunks = data.chunks_exact(32);
-    let (mut a, mut b) = (0u64, 0u64);
+    let (mut a, mut b) = (0u128, 0u128);
     for c in &mut chunks {
-        // Two independent carry chains let the CPU add in parallel.
         let w = |i: usize| {
-            u64::from_ne_bytes([
+            u128::from(u64::from_ne_bytes([
                 c[i],
                 c[i + 1],
                 c[i + 2],
@@ -36,20 +37,17 @@ fn sum_native(data: &[u8]) -> u64 {
                 c[i + 5],
                 c[i + 6],
                 c[i + 7],
-            ])
+            ]))
         };
-        a = add_carry(a, w(0));
-        b = add_carry(b, w(8));
-        a = add_carry(a, w(16));
-        b = add_carry(b, w(24));
+        a += w(0) + w(8);
+        b += w(16) + w(24);
     }
-    let mut acc = add_carry(a, b);
+    let mut acc = a + b;
     let mut words = chunks.remainder().chunks_exact(8);
     for c in &mut words {
-        acc = add_carry(
-            acc,
-            u64::from_ne_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]),
-        );
+        acc += u128::from(u64::from_ne_bytes([
+            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+        ]));
     }
     // Up to 7 trailing bytes: pad with zeros on the right (an odd last byte is the high half of
     // a 16-bit word in network order, which is what native-order padding gives too).
@@ -57,9 +55,10 @@ fn sum_native(data: &[u8]) -> u64 {
     if !rest.is_empty() {
         let mut tail = [0u8; 8];
         tail[..rest.len()].copy_from_slice(rest);
-        acc = add_carry(acc, u64::from_ne_bytes(tail));
+        acc += u128::from(u64::from_ne_bytes(tail));
     }
-    acc
+    // Fold 128 → 64 bits with end-around carry.
+    add_carry(acc as u64, (acc >> 64) as u64)
 }
 
 /// Fold a 64-bit end-around-carry sum to 16 bits

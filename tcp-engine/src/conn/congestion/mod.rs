@@ -108,8 +108,10 @@ impl Congestion {
     /// New data was acknowledged outside recovery
     pub(crate) fn on_ack(&mut self, acked: u32, mss: u32, now: Instant, rtt: Duration) {
         if self.w.cwnd < self.w.ssthresh {
-            // Slow start: at most one MSS per ACK (RFC 5681 §3.1, RFC 3465 L=1).
-            self.w.cwnd = self.w.cwnd.saturating_add(acked.min(mss));
+            // Slow start with appropriate byte counting, L = 2·SMSS (RFC 3465 §2.2): an ACK
+            // that covers several segments (delayed or coalesced ACKs) grows the window by
+            // up to two segments.
+            self.w.cwnd = self.w.cwnd.saturating_add(acked.min(2 * mss));
         } else {
             self.ctl.get().on_ack(&mut self.w, acked, mss, now, rtt);
         }
