@@ -409,9 +409,9 @@ impl Connection {
             self.sack_loss_check(now, cfg);
             if self.snd_una == self.snd_max {
                 self.timers.stop(Timer::Retransmit);
+                self.flags.remove(Flags::TLP_ARMED);
             } else {
-                self.timers
-                    .set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
+                self.arm_retransmit(now, cfg);
             }
             if self.flags.contains(Flags::WANT_WRITABLE) && data_acked > 0 {
                 self.flags.remove(Flags::WANT_WRITABLE);

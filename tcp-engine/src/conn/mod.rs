@@ -113,7 +113,7 @@ struct Counters {
 
 bitflags::bitflags! {
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-    struct Flags: u16 {
+    struct Flags: u32 {
         /// Opened by a listener (RST in SYN-RECEIVED returns to LISTEN)
         const PASSIVE = 1 << 0;
         /// The application called `close` or `abort`: nobody reads any more
@@ -146,6 +146,10 @@ bitflags::bitflags! {
         const RST_NOW = 1 << 14;
         /// Our FIN has been sent (its sequence number is `snd_fin`)
         const FIN_SENT = 1 << 15;
+        /// The retransmission timer is armed as a tail-loss probe timeout (RFC 8985 §7)
+        const TLP_ARMED = 1 << 16;
+        /// Send a tail-loss probe: the last segment again (RFC 8985 §7.3)
+        const TLP_SEND = 1 << 17;
     }
 }
 

@@ -162,6 +162,11 @@ impl Connection {
             .max(1)
             .min(room);
         let fin_pos = self.fin_seq_out();
+        if self.flags.contains(Flags::TLP_SEND) {
+            if let Some(plan) = self.plan_probe(seg_max, fin_pos, options) {
+                return Some(plan);
+            }
+        }
         if let Some(plan) = self.plan_hole(seg_max, fin_pos, options) {
             return Some(plan);
         }
@@ -205,6 +210,38 @@ impl Connection {
             len,
             options: *options,
             hole: false,
+        })
+    }
+
+    /// The tail-loss probe: new data if the windows allow it, else the last segment sent
+    /// again (RFC 8985 §7.3)
+    fn plan_probe(&self, seg_max: usize, fin_pos: SeqNumber, options: &TcpOptions) -> Option<Plan> {
+        let flight = self.snd_max.bytes_after(self.snd_una) as usize;
+        let unsent = self
+            .tx
+            .len()
+            .saturating_sub(self.snd_max.bytes_after(self.data_start()) as usize);
+        if unsent > 0 && self.send_allowance() > 0 {
+            return None; // the ordinary path sends new data, which probes just as well
+        }
+        let fin_in_flight = self.flags.contains(Flags::FIN_SENT) && self.snd_max.gt(fin_pos);
+        let data_end = self.snd_max - u32::from(fin_in_flight);
+        let data_in_flight = flight - usize::from(fin_in_flight);
+        let len = data_in_flight.min(seg_max);
+        let seq = data_end - len as u32;
+        if len == 0 && !fin_in_flight {
+            return None;
+        }
+        let mut flags = TcpFlags::ACK;
+        if fin_in_flight {
+            flags |= TcpFlags::FIN; // the FIN follows the last data byte
+        }
+        Some(Plan {
+            flags,
+            seq,
+            len,
+            options: *options,
+            hole: true,
         })
     }
 
@@ -375,6 +412,7 @@ impl Connection {
             self.flags |= Flags::FIN_SENT;
             self.snd_fin = plan.seq + plan.len;
         }
+        self.flags.remove(Flags::TLP_SEND);
         if plan.hole {
             self.rexmit_high = self.rexmit_high.max(end);
         } else {
@@ -382,8 +420,7 @@ impl Connection {
             self.snd_max = self.snd_max.max(end);
         }
         if self.timers.get(Timer::Retransmit).is_none() {
-            self.timers
-                .set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
+            self.arm_retransmit(now, cfg);
         }
     }
 }

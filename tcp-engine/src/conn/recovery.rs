@@ -116,6 +116,39 @@ impl Connection {
             .set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
     }
 
+    /// Arm the retransmission timer for data in flight: a tail-loss probe timeout
+    /// PTO = 2·SRTT (plus a delayed-ACK allowance for a single segment) when it comes before
+    /// the RTO and SACK is on, the RTO otherwise (RFC 8985 §7.2)
+    pub(super) fn arm_retransmit(&mut self, now: Instant, cfg: &ConnConfig) {
+        let rto = self.rtt.rto(cfg.max_rto);
+        self.flags.remove(Flags::TLP_ARMED);
+        let tlp_ok = self.flags.contains(Flags::SACK)
+            && !self.flags.contains(Flags::RECOVERY)
+            && self.state.is_synchronized()
+            && self.rtt.backoffs() == 0;
+        if let (true, Some(srtt)) = (tlp_ok, self.rtt.srtt()) {
+            let mut pto = (srtt * 2).max(core::time::Duration::from_millis(10));
+            if self.snd_max.bytes_after(self.snd_una) <= self.eff_mss() {
+                pto += core::time::Duration::from_millis(200); // WCDelAckT
+            }
+            if pto < rto {
+                self.flags |= Flags::TLP_ARMED;
+                self.timers.set(Timer::Retransmit, now + pto);
+                return;
+            }
+        }
+        self.timers.set(Timer::Retransmit, now + rto);
+    }
+
+    /// The probe timeout fired: send the last segment again and fall back to the RTO
+    /// (RFC 8985 §7.3); no window reduction, no backoff
+    pub(super) fn tail_loss_probe(&mut self, now: Instant, cfg: &ConnConfig) {
+        self.flags.remove(Flags::TLP_ARMED);
+        self.flags |= Flags::TLP_SEND;
+        self.timers
+            .set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
+    }
+
     /// The retransmission timer expired: forget SACK information, leave recovery
     pub(super) fn on_rto_recovery(&mut self) {
         self.sacked.clear();

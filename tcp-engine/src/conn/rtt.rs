@@ -77,6 +77,11 @@ impl RttEstimator {
             .then(|| Duration::from_micros(u64::from(self.srtt)))
     }
 
+    /// How many times in a row the timer has backed off
+    pub(crate) fn backoffs(&self) -> u8 {
+        self.backoff
+    }
+
     /// The RTT variance
     pub(crate) fn rttvar(&self) -> Duration {
         Duration::from_micros(u64::from(self.rttvar))

@@ -17,7 +17,9 @@ impl Connection {
                 return;
             }
         }
-        if self.timers.is_due(Timer::Retransmit, now) {
+        if self.timers.is_due(Timer::Retransmit, now) && self.flags.contains(Flags::TLP_ARMED) {
+            self.tail_loss_probe(now, cfg);
+        } else if self.timers.is_due(Timer::Retransmit, now) {
             self.retransmit_timeout(now, cfg, sink);
             if self.state == State::Closed {
                 return;
