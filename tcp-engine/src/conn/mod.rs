@@ -150,6 +150,8 @@ bitflags::bitflags! {
         const TLP_ARMED = 1 << 16;
         /// Send a tail-loss probe: the last segment again (RFC 8985 §7.3)
         const TLP_SEND = 1 << 17;
+        /// A probe went out: a SACK above SND.UNA now means the hole before it is lost
+        const TLP_PROBED = 1 << 18;
     }
 }
 

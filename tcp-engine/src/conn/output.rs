@@ -221,8 +221,21 @@ impl Connection {
             .tx
             .len()
             .saturating_sub(self.snd_max.bytes_after(self.data_start()) as usize);
-        if unsent > 0 && self.send_allowance() > 0 {
-            return None; // the ordinary path sends new data, which probes just as well
+        let allowance = self.send_allowance() as usize;
+        if unsent > 0 && allowance > 0 && self.snd_nxt == self.snd_max {
+            // New data probes as well as old, Nagle or not (RFC 8985 §7.3).
+            let len = unsent.min(allowance).min(seg_max);
+            let mut flags = TcpFlags::ACK;
+            if len == unsent {
+                flags |= TcpFlags::PSH;
+            }
+            return Some(Plan {
+                flags,
+                seq: self.snd_nxt,
+                len,
+                options: *options,
+                hole: false,
+            });
         }
         let fin_in_flight = self.flags.contains(Flags::FIN_SENT) && self.snd_max.gt(fin_pos);
         let data_end = self.snd_max - u32::from(fin_in_flight);
@@ -412,7 +425,10 @@ impl Connection {
             self.flags |= Flags::FIN_SENT;
             self.snd_fin = plan.seq + plan.len;
         }
-        self.flags.remove(Flags::TLP_SEND);
+        if self.flags.contains(Flags::TLP_SEND) {
+            self.flags.remove(Flags::TLP_SEND);
+            self.flags |= Flags::TLP_PROBED;
+        }
         if plan.hole {
             self.rexmit_high = self.rexmit_high.max(end);
         } else {

@@ -31,9 +31,15 @@ impl Connection {
     pub(super) fn sack_loss_check(&mut self, now: Instant, cfg: &ConnConfig) {
         if self.flags.contains(Flags::SACK) && !self.flags.contains(Flags::RECOVERY) {
             let mss = self.eff_mss();
-            if self.sacked_bytes() >= DUP_THRESH * mss {
+            // After a tail-loss probe, any SACK above SND.UNA shows the hole before the probe
+            // was lost (RFC 8985 §7.4: the probe's ACK triggers recovery).
+            let probed = self.flags.contains(Flags::TLP_PROBED) && !self.sacked.is_empty();
+            if probed || self.sacked_bytes() >= DUP_THRESH * mss {
                 self.enter_recovery(now, cfg);
             }
+        }
+        if self.snd_una == self.snd_max {
+            self.flags.remove(Flags::TLP_PROBED);
         }
     }
 
