@@ -48,6 +48,12 @@ pub enum Command {
     Scenarios,
     /// Run one scenario and show what happened.
     Run(RunArgs),
+    /// Random scenarios, one per seed, checked against every invariant; failing seeds are
+    /// listed with the command that replays them.
+    Chaos(crate::chaos::ChaosArgs),
+    /// Attack runs against the engine's defences (SYN flood, blind RST/SYN/data, slow and
+    /// never-ACKing peers), with figures.
+    Attack(crate::attack::AttackArgs),
 }
 
 /// Output formats.
@@ -183,6 +189,8 @@ pub fn execute(cli: Cli) -> i32 {
     let result = match cli.command {
         Some(Command::Scenarios) => list(&mut out),
         Some(Command::Run(args)) => run(&args, &mut out),
+        Some(Command::Chaos(args)) => return crate::chaos::execute(&args, &mut out),
+        Some(Command::Attack(args)) => return crate::attack::execute(&args, &mut out),
         None => run(&cli.run, &mut out),
     };
     match result.and_then(|()| out.flush().map_err(|e| e.to_string())) {

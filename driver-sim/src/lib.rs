@@ -15,6 +15,10 @@
 //!   close, lost SYN, lost final ACK, zero window, keep-alive, ...);
 //! - [`render`]: the ladder diagram, JSON lines, pcap files and the
 //!   time-sequence graph;
+//! - [`chaos`]: `tcp-sim chaos`, random scenarios (one per seed) checked against every
+//!   invariant;
+//! - [`attack`]: `tcp-sim attack`, SYN floods, blind segments and slow peers against the
+//!   engine's defences, with figures;
 //! - [`cli`]: `tcp-sim`, the command that ties them together
 //!   (`cargo run --release -p driver-sim` runs the demo).
 //!
@@ -106,6 +110,8 @@ mod network;
 mod outcome;
 mod rng;
 
+pub mod attack;
+pub mod chaos;
 pub mod cli;
 pub mod render;
 pub mod scenarios;
