@@ -48,6 +48,9 @@ pub enum Command {
     Scenarios,
     /// Run one scenario and show what happened.
     Run(RunArgs),
+    /// Run packetdrill scripts against the engine: PASS or FAIL per script with the first
+    /// mismatch, then `N passed, M failed`.
+    Pkt(crate::packetdrill::PktArgs),
     /// Random scenarios, one per seed, checked against every invariant; failing seeds are
     /// listed with the command that replays them.
     Chaos(crate::chaos::ChaosArgs),
@@ -189,6 +192,7 @@ pub fn execute(cli: Cli) -> i32 {
     let result = match cli.command {
         Some(Command::Scenarios) => list(&mut out),
         Some(Command::Run(args)) => run(&args, &mut out),
+        Some(Command::Pkt(args)) => return crate::packetdrill::execute(&args, &mut out),
         Some(Command::Chaos(args)) => return crate::chaos::execute(&args, &mut out),
         Some(Command::Attack(args)) => return crate::attack::execute(&args, &mut out),
         None => run(&cli.run, &mut out),

@@ -19,6 +19,8 @@
 //!   invariant;
 //! - [`attack`]: `tcp-sim attack`, SYN floods, blind segments and slow peers against the
 //!   engine's defences, with figures;
+//! - [`packetdrill`]: `tcp-sim pkt`, packetdrill scripts run against the engine on a
+//!   virtual clock, with profiles reproducing Linux and FreeBSD choices;
 //! - [`cli`]: `tcp-sim`, the command that ties them together
 //!   (`cargo run --release -p driver-sim` runs the demo).
 //!
@@ -113,6 +115,7 @@ mod rng;
 pub mod attack;
 pub mod chaos;
 pub mod cli;
+pub mod packetdrill;
 pub mod render;
 pub mod scenarios;
 pub mod sim;
