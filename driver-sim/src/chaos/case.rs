@@ -9,7 +9,7 @@ use tcp_engine::engine::EngineConfig;
 
 use crate::rng::SplitMix64;
 use crate::sim::{AppScript, Read, Sim, When};
-use crate::LinkConfig;
+use crate::{HostId, LinkConfig};
 
 /// The server's port (and the client's, in a simultaneous open: 5000 → 6000).
 const PORT: u16 = 80;
@@ -54,8 +54,10 @@ pub struct ChaosCase {
     pub seed: u64,
     /// IPv6 addresses instead of IPv4.
     pub ipv6: bool,
-    /// The link, the same both ways (partitions included).
+    /// The link from `A` to `B`, and back unless [`reverse`](Self::reverse) says otherwise.
     pub link: LinkConfig,
+    /// The link from `B` to `A`, when it has faults of its own.
+    pub reverse: Option<LinkConfig>,
     /// Bytes the client (`A`) and the server (`B`) send.
     pub bytes: [usize; 2],
     /// When the client connects, in µs.
@@ -132,23 +134,7 @@ impl ChaosCase {
         } else {
             1500
         };
-        let link = LinkConfig {
-            loss: d.maybe(0.7, 0.2),
-            duplicate: d.maybe(0.4, 0.05),
-            reorder,
-            reorder_delay_us: if reorder > 0.0 {
-                d.range(1_000, 20_000)
-            } else {
-                0
-            },
-            delay_us,
-            jitter_us: if d.chance(0.5) { d.range(0, 10_000) } else { 0 },
-            rate_bps: d.chance(0.3).then(|| d.range(1_000_000, 100_000_000)),
-            corrupt: d.maybe(0.4, 0.03),
-            mtu,
-            partitions,
-            ..LinkConfig::default()
-        };
+        let link = draw_link(&mut d, delay_us, reorder, mtu, partitions);
         let bytes = [d.bytes(1 << 20), d.bytes(1 << 20)];
         let connect_at_us = d.range(0, 2_000_000);
         let ending = match d.range(0, 9) {
@@ -174,10 +160,24 @@ impl ChaosCase {
             engine(&mut d, mss, half_open),
             engine(&mut d, mss, half_open),
         ];
+        // Sometimes the way back has faults of its own, or a one-way partition.
+        let reverse = d.chance(0.25).then(|| {
+            let partitions = if d.chance(0.5) {
+                link.partitions.clone()
+            } else if d.chance(0.5) {
+                let start = d.range(0, 5_000_000);
+                vec![(start, start + d.range(50_000, 5_000_000))]
+            } else {
+                Vec::new()
+            };
+            let (delay, reorder) = (d.range(500, 50_000), d.maybe(0.4, 0.2));
+            draw_link(&mut d, delay, reorder, mtu, partitions)
+        });
         Self {
             seed,
             ipv6,
             link,
+            reverse,
             bytes,
             connect_at_us,
             ending,
@@ -247,6 +247,12 @@ impl ChaosCase {
         sim.network_mut()
             .set_default_link(self.link.clone())
             .expect("chaos links are drawn in range");
+        if let Some(back) = &self.reverse {
+            #[allow(clippy::expect_used)]
+            sim.network_mut()
+                .set_link(HostId(1), HostId(0), back.clone())
+                .expect("chaos links are drawn in range");
+        }
         let [a, b] = self.scripts();
         sim.add_host_with(self.engines[0], a);
         sim.add_host_with(self.engines[1], b);
@@ -264,38 +270,14 @@ impl ChaosCase {
     /// One paragraph saying what the case is.
     #[must_use]
     pub fn describe(&self) -> String {
-        let l = &self.link;
         let mut s = format!(
-            "seed {}: {}, {} ms one way",
+            "seed {}: {}, {}",
             self.seed,
             if self.ipv6 { "IPv6" } else { "IPv4" },
-            l.delay_us as f64 / 1000.0
+            link_text(&self.link)
         );
-        let pct = |p: f64| p * 100.0;
-        for (name, p) in [
-            ("loss", l.loss),
-            ("duplication", l.duplicate),
-            ("reordering", l.reorder),
-            ("corruption", l.corrupt),
-        ] {
-            if p > 0.0 {
-                let _ = write!(s, ", {name} {:.2}%", pct(p));
-            }
-        }
-        if l.jitter_us > 0 {
-            let _ = write!(s, ", jitter {} ms", l.jitter_us as f64 / 1000.0);
-        }
-        if let Some(r) = l.rate_bps {
-            let _ = write!(s, ", {:.1} Mbit/s", r as f64 / 1e6);
-        }
-        let _ = write!(s, ", MTU {}", l.mtu);
-        for (from, to) in &l.partitions {
-            let _ = write!(
-                s,
-                ", partition {:.3}..{:.3} s",
-                *from as f64 / 1e6,
-                *to as f64 / 1e6
-            );
+        if let Some(back) = &self.reverse {
+            let _ = write!(s, "\n  way back (B → A): {}", link_text(back));
         }
         let _ = write!(
             s,
@@ -377,4 +359,62 @@ fn engine(d: &mut Dice, mss: u16, keep_alive: bool) -> EngineConfig {
         });
     }
     e
+}
+
+/// A link with random faults: loss, duplication, reordering, jitter, a bottleneck, corruption.
+fn draw_link(
+    d: &mut Dice,
+    delay_us: u64,
+    reorder: f64,
+    mtu: usize,
+    partitions: Vec<(u64, u64)>,
+) -> LinkConfig {
+    LinkConfig {
+        loss: d.maybe(0.7, 0.2),
+        duplicate: d.maybe(0.4, 0.05),
+        reorder,
+        reorder_delay_us: if reorder > 0.0 {
+            d.range(1_000, 20_000)
+        } else {
+            0
+        },
+        delay_us,
+        jitter_us: if d.chance(0.5) { d.range(0, 10_000) } else { 0 },
+        rate_bps: d.chance(0.3).then(|| d.range(1_000_000, 100_000_000)),
+        corrupt: d.maybe(0.4, 0.03),
+        mtu,
+        partitions,
+        ..LinkConfig::default()
+    }
+}
+
+/// A link's faults in words.
+fn link_text(l: &LinkConfig) -> String {
+    let mut s = format!("{} ms one way", l.delay_us as f64 / 1000.0);
+    for (name, p) in [
+        ("loss", l.loss),
+        ("duplication", l.duplicate),
+        ("reordering", l.reorder),
+        ("corruption", l.corrupt),
+    ] {
+        if p > 0.0 {
+            let _ = write!(s, ", {name} {:.2}%", p * 100.0);
+        }
+    }
+    if l.jitter_us > 0 {
+        let _ = write!(s, ", jitter {} ms", l.jitter_us as f64 / 1000.0);
+    }
+    if let Some(r) = l.rate_bps {
+        let _ = write!(s, ", {:.1} Mbit/s", r as f64 / 1e6);
+    }
+    let _ = write!(s, ", MTU {}", l.mtu);
+    for (from, to) in &l.partitions {
+        let _ = write!(
+            s,
+            ", partition {:.3}..{:.3} s",
+            *from as f64 / 1e6,
+            *to as f64 / 1e6
+        );
+    }
+    s
 }
