@@ -229,7 +229,7 @@ impl T {
         self.conn.rcv_nxt
     }
 
-    fn close(&mut self) {
+    pub(super) fn close(&mut self) {
         let events = &mut self.events;
         self.conn
             .close(self.now, &self.cfg, &mut |e| events.push(e));

@@ -42,6 +42,13 @@ impl Connection {
                 // SHLD-30: exponential backoff between probes, answered or not, for as long
                 // as the window stays closed (`retries` counts nothing else meanwhile).
                 self.retries = self.retries.saturating_add(1);
+                if self.is_released() && self.retries > cfg.max_retries {
+                    // Nobody waits for this data any more: an orphaned connection does not
+                    // probe a closed window forever (bounded resources; MUST-37 protects
+                    // connections an application still holds).
+                    self.finish(Trigger::Timeout, CloseReason::TimedOut, sink);
+                    return;
+                }
                 let base = self.rtt.rto(cfg.max_rto);
                 let wait = base
                     .saturating_mul(1 << self.retries.min(16))
@@ -111,8 +118,9 @@ impl Connection {
         if !self.flags.contains(Flags::KEEP_ALIVE) || !self.state.is_synchronized() {
             return;
         }
-        if self.snd_una != self.snd_max {
-            // MUST-26: only when nothing is outstanding; the RTO is in charge meanwhile.
+        if self.snd_una != self.snd_max || !self.tx.is_empty() {
+            // MUST-26: only when nothing is outstanding or queued; the RTO or the persist
+            // timer is in charge meanwhile.
             self.timers.set(Timer::KeepAlive, now + ka.idle);
             return;
         }

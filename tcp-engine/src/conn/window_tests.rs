@@ -255,3 +255,35 @@ fn rfc9293_shld_17_a_window_shrunk_under_data_in_flight_does_not_time_out() {
         "retransmitted within the reopened window (SHLD-16)"
     );
 }
+
+/// An application that closed is not waiting for its data any more: behind a window that
+/// never opens, the orphaned connection gives up after `max_retries` probes (bounded
+/// resources), while a connection still held by its application keeps probing (MUST-37)
+#[test]
+fn an_orphaned_connection_behind_a_closed_window_is_released() {
+    for released in [true, false] {
+        let mut t = T::in_state(State::Established);
+        let una = t.snd_nxt();
+        ack(&mut t, una, 0);
+        t.send(b"never delivered");
+        if released {
+            t.close();
+        }
+        assert!(t.drain_raw().is_empty(), "nothing fits in the closed window");
+        for _ in 0..60 {
+            let Some(at) = t.conn.poll_at() else { break };
+            t.now = at;
+            let events = &mut t.events;
+            t.conn
+                .handle_timeout(t.now, &t.cfg, &mut |e| events.push(e));
+            t.drain_raw();
+            ack(&mut t, una, 0);
+        }
+        let expect = if released {
+            State::Closed
+        } else {
+            State::Established
+        };
+        assert_eq!(t.conn.state(), expect, "released {released} at {:?} retries {} probes {} next {:?}", t.now, t.conn.retries, t.conn.probes, t.conn.poll_at());
+    }
+}
