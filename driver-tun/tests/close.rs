@@ -298,3 +298,26 @@ fn a_kernel_reset_reads_as_connection_reset() {
     assert_eq!(second, Err(ErrorKind::ConnectionReset));
     assert_eq!(write, Err(ErrorKind::ConnectionReset));
 }
+
+#[test]
+fn an_unanswered_connect_times_out() {
+    let Some(ns) = environment_ok("timeout", &[]).then(|| Netns::new("timeout")) else {
+        return;
+    };
+    let kind = ns
+        .spawn(|| {
+            let mut config = StackConfig::default();
+            config.engine.conn.syn_retries = 1;
+            config.engine.conn.initial_rto = Duration::from_millis(200);
+            let stack = Stack::new(config).unwrap();
+            // Inside the kernel's prefix but nobody's address: the SYNs go unanswered.
+            let start = std::time::Instant::now();
+            let r = stack.connect("10.7.0.99:80".parse().unwrap());
+            (r.map(drop).map_err(|e| e.kind()), start.elapsed())
+        })
+        .join()
+        .unwrap();
+    println!("unanswered connect: {kind:?}");
+    assert_eq!(kind.0, Err(ErrorKind::TimedOut));
+    assert!(kind.1 < Duration::from_secs(10));
+}

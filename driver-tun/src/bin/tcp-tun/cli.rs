@@ -34,7 +34,7 @@ pub(crate) enum Command {
     },
     /// Connect to HOST:PORT (a kernel-side address) and copy stdin to it and it to stdout
     Connect {
-        /// The peer, e.g. 10.7.0.1:8080 or [fd00:7::1]:8080
+        /// The peer, e.g. `10.7.0.1:8080` or `[fd00:7::1]:8080`
         addr: SocketAddr,
         #[command(flatten)]
         common: Common,
