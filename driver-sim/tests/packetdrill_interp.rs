@@ -335,8 +335,6 @@ fn lines_that_cannot_run_fail_with_their_line() {
     fails_at(&o, 11, "is not supported");
     let o = run(&with_accept("+0 epoll_create(1) = 5\n"));
     fails_at(&o, 11, "system call epoll_create is not supported");
-    let o = run("0 `sysctl -w net.inet.tcp.rexmit_slop=200`\n");
-    fails_at(&o, 1, "no setting for an RTO slop");
     // Syntax errors too, with the line.
     let o = run("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 > S 0:0(0) <FO abcd>\n");
     fails_at(&o, 2, "TCP option `FO` is not supported");

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use tcp_engine::conn::Algorithm;
 use tcp_engine::engine::EngineConfig;
+use tcp_engine::wire::OptionLayout;
 
 /// A named engine configuration
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -87,6 +88,8 @@ impl Profile {
                 c.min_rto = Duration::from_millis(200); // TCP_RTO_MIN
                 c.max_rto = Duration::from_secs(120); // TCP_RTO_MAX
                 c.syn_retries = 6;
+                c.quick_acks = 16; // TCP_MAX_QUICKACKS
+                c.window_shift = Some(engine_shift(LINUX_RMEM_MAX));
                 c.synack_retries = 5;
                 c.congestion = Algorithm::Cubic;
                 c.time_wait_rst_guard = false; // tcp_rfc1337 = 0
@@ -97,9 +100,14 @@ impl Profile {
             }
             Self::FreeBsd => {
                 let c = &mut engine.conn;
-                // FreeBSD's smallest RTO: rexmit_min (30 ms) + rexmit_slop (200 ms). FreeBSD adds
-                // the slop to every RTO after the first, which the engine cannot.
-                c.min_rto = Duration::from_millis(230);
+                c.min_rto = Duration::from_millis(30); // net.inet.tcp.rexmit_min
+                c.rto_slop = Duration::from_millis(200); // net.inet.tcp.rexmit_slop
+                c.connect_timeout = Some(Duration::from_secs(75)); // net.inet.tcp.keepinit
+                c.option_layout = OptionLayout::Bsd;
+                c.rcv_wnd_from_buffer = true;
+                c.fin_on_acks = true;
+                c.ack_old_duplicates = true;
+                c.window_shift = Some(freebsd_shift(2_097_152)); // kern.ipc.maxsockbuf
                 c.max_rto = Duration::from_secs(64); // TCPTV_REXMTMAX
                 c.syn_retries = 12; // TCP_MAXRXTSHIFT; keepinit (75 s) is no engine setting
                 c.delayed_ack = Some(Duration::from_millis(100)); // TCPTV_DELACK (hz/10)
@@ -239,7 +247,7 @@ impl Settings {
 
     /// Apply `name=value` from a `sysctl` line (FreeBSD `net.inet.tcp.*`, `kern.ipc.*`, or
     /// Linux `net.ipv4.tcp_*`); `Err` names what the engine cannot do
-    pub fn sysctl(&mut self, name: &str, value: &str, line: usize) -> Result<Applied, String> {
+    pub fn sysctl(&mut self, name: &str, value: &str, _line: usize) -> Result<Applied, String> {
         let v = value.trim().trim_matches('"');
         let num = || -> Result<u64, String> {
             v.parse::<u64>()
@@ -276,24 +284,17 @@ impl Settings {
             }
             "net.inet.tcp.sendspace" => self.engine.tx_buffer = num()? as usize,
             "kern.ipc.maxsockbuf" => {
-                let shift = freebsd_shift(num()? as usize);
-                self.window_shift_wanted = Some((shift, line, format!("{name}={v}")));
+                c.window_shift = Some(freebsd_shift(num()? as usize));
             }
             "net.inet.tcp.rexmit_initial" => c.initial_rto = ms(num()?),
             "net.inet.tcp.rexmit_min" => c.min_rto = ms(num()?),
-            "net.inet.tcp.rexmit_slop" => {
-                if num()? != 0 {
-                    return no_knob("an RTO slop (FreeBSD adds it to every RTO after the first)");
-                }
-            }
+            "net.inet.tcp.rexmit_slop" => c.rto_slop = ms(num()?),
             "net.inet.tcp.rexmit_drop_options" => {
                 if flag()? {
                     return no_knob("dropping options from retransmitted SYNs");
                 }
             }
-            "net.inet.tcp.keepinit" => {
-                return no_knob("a connection-establishment timeout (TCP_KEEPINIT)");
-            }
+            "net.inet.tcp.keepinit" => c.connect_timeout = Some(ms(num()?)),
             "net.inet.tcp.delacktime" => c.delayed_ack = Some(ms(num()?)),
             "net.inet.tcp.delayed_ack" => {
                 if !flag()? {
@@ -346,6 +347,7 @@ impl Settings {
         c.synack_retries = 5;
         c.congestion = Algorithm::Cubic;
         self.engine.rx_buffer = GOOGLE_RMEM_MAX;
+        self.engine.conn.window_shift = Some(engine_shift(GOOGLE_RMEM_MAX));
         self.engine.tx_buffer = 256 * 1024;
         self.engine.syn_cookies = true;
         "defaults.sh: tcp_rmem max 15 MiB (window shift 8), tcp_wmem 256 KiB, timestamps, SACK, \
@@ -388,14 +390,19 @@ mod tests {
             s.sysctl("net.inet.tcp.rexmit_initial", "1000", 1),
             Ok(Applied::Done)
         );
-        assert!(s.sysctl("net.inet.tcp.rexmit_slop", "200", 2).is_err());
+        // Supported since the engine has an RTO slop setting.
+        assert_eq!(
+            s.sysctl("net.inet.tcp.rexmit_slop", "200", 2),
+            Ok(Applied::Done)
+        );
         assert_eq!(
             s.sysctl("net.inet.tcp.rexmit_slop", "0", 2),
             Ok(Applied::Done)
         );
         assert!(s.sysctl("net.inet.tcp.insecure_rst", "1", 3).is_err());
         assert!(s.sysctl("net.inet.tcp.no_such_thing", "1", 4).is_err());
+        // The offered window shift now follows kern.ipc.maxsockbuf (engine `window_shift`).
         s.sysctl("kern.ipc.maxsockbuf", "2097152", 5).unwrap();
-        assert_eq!(s.check().unwrap_err().0, 5);
+        assert!(s.check().is_ok());
     }
 }

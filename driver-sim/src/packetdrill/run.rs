@@ -78,6 +78,8 @@ pub(crate) struct Socket {
     pub(crate) shut_rd: bool,
     pub(crate) shut_wr: bool,
     pub(crate) nodelay: bool,
+    /// `TCP_KEEPINIT`, applied when the socket connects
+    pub(crate) keepinit: Option<std::time::Duration>,
 }
 
 /// A blocking call still waiting
@@ -437,6 +439,7 @@ impl Runner {
                 shut_rd: false,
                 shut_wr: false,
                 nodelay: false,
+                keepinit: None,
             },
         );
         fd

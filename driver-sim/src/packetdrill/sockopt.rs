@@ -147,10 +147,13 @@ impl Runner {
                     "the engine has no per-connection user timeout (TCP_USER_TIMEOUT)",
                 )
             }
-            "TCP_KEEPINIT" => return fail(
-                ev,
-                "the engine has no per-connection connection-establishment timeout (TCP_KEEPINIT)",
-            ),
+            "TCP_KEEPINIT" => {
+                let t = value.map(|s| std::time::Duration::from_secs(s.max(0) as u64));
+                self.fds.get_mut(&fd).expect("known fd").keepinit = t;
+                if let Some((h, _)) = conn {
+                    let _ = self.engine(ev)?.set_connect_timeout(h, t);
+                }
+            }
             other => return fail(ev, format!("setsockopt {other} is not supported here")),
         }
         Ok(Attempt::Done(Ok(0)))

@@ -199,6 +199,9 @@ impl Runner {
         if s.nodelay {
             let _ = engine.set_nagle(h, false);
         }
+        if let Some(t) = s.keepinit {
+            let _ = engine.set_connect_timeout(h, Some(t));
+        }
         let tuple = engine
             .tuple(h)
             .map_err(|e| super::report::Failure::at(ev.line, &ev.text, e.to_string()))?;

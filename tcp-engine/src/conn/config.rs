@@ -76,6 +76,24 @@ pub struct ConnConfig {
     pub r1_retries: u8,
     /// Report ICMP soft errors as events (SHLD-20 lets the application turn this off)
     pub report_soft_errors: bool,
+    /// Option layout of SYN and SYN-ACK (Linux order, or BSD order with EOL padding)
+    pub option_layout: crate::wire::OptionLayout,
+    /// The window shift to offer; `None` derives it from the receive buffer
+    pub window_shift: Option<u8>,
+    /// Judge sequence acceptability against the free buffer space when it exceeds the
+    /// advertised window (FreeBSD's `rcv_wnd = max(sbspace, rcv_adv - rcv_nxt)`)
+    pub rcv_wnd_from_buffer: bool,
+    /// Added to every RTO computed from samples or backed off (FreeBSD `rexmit_slop`)
+    pub rto_slop: Duration,
+    /// Give up a connection attempt (SYN-SENT) after this long (FreeBSD `keepinit`)
+    pub connect_timeout: Option<Duration>,
+    /// While our FIN is unacknowledged, every ACK we send repeats it (FreeBSD)
+    pub fin_on_acks: bool,
+    /// The first data segments of a connection are ACKed at once (Linux quick-ack)
+    pub quick_acks: u8,
+    /// Process the ACK field of a segment wholly below RCV.NXT (BSD and Linux) instead of
+    /// dropping it with the rest of the segment (RFC 9293 text)
+    pub ack_old_duplicates: bool,
 }
 
 impl Default for ConnConfig {
@@ -103,6 +121,14 @@ impl Default for ConnConfig {
             time_wait_rst_guard: true,
             r1_retries: 3,
             report_soft_errors: true,
+            option_layout: crate::wire::OptionLayout::Linux,
+            window_shift: None,
+            rcv_wnd_from_buffer: false,
+            rto_slop: Duration::ZERO,
+            connect_timeout: None,
+            fin_on_acks: false,
+            quick_acks: 0,
+            ack_old_duplicates: false,
         }
     }
 }

@@ -150,7 +150,29 @@ impl Connection {
             }
         }
         // First: sequence number acceptability (four cases).
-        if !self.acceptable(seg, bufs.rx.len()) {
+        let trimmed;
+        let mut seg = seg;
+        let old = seg.seq_number + seg.segment_len() as u32;
+        if cfg.ack_old_duplicates
+            && !self.acceptable(seg, bufs.rx.len(), cfg)
+            && old.le(self.rcv_nxt)
+            && f.contains(TcpFlags::ACK)
+            && !f.intersects(TcpFlags::RST | TcpFlags::SYN)
+            && self.state != State::TimeWait
+        {
+            // BSD and Linux: an old duplicate is trimmed to nothing, ACKed, and its ACK field
+            // still processed.
+            self.flags |= Flags::ACK_NOW;
+            trimmed = TcpRepr {
+                flags: f - TcpFlags::FIN - TcpFlags::PSH,
+                seq_number: self.rcv_nxt,
+                payload: &[],
+                ..*seg
+            };
+            seg = &trimmed;
+        }
+        let f = seg.flags;
+        if !self.acceptable(seg, bufs.rx.len(), cfg) {
             if !f.contains(TcpFlags::RST) {
                 self.flags |= Flags::ACK_NOW;
             }
@@ -250,9 +272,12 @@ impl Connection {
     }
 
     /// The four-case acceptability test (RFC 9293 §3.10.7.4)
-    fn acceptable(&self, seg: &TcpRepr<'_>, _rx_cap: usize) -> bool {
+    fn acceptable(&self, seg: &TcpRepr<'_>, rx_cap: usize, cfg: &ConnConfig) -> bool {
         let len = seg.segment_len() as u32;
-        let wnd = self.rcv_adv.bytes_after(self.rcv_nxt);
+        let mut wnd = self.rcv_adv.bytes_after(self.rcv_nxt);
+        if cfg.rcv_wnd_from_buffer {
+            wnd = wnd.max(rx_cap.saturating_sub(self.rx.len()) as u32);
+        }
         let seq = seg.seq_number;
         match (len, wnd) {
             (0, 0) => seq == self.rcv_nxt,
@@ -522,6 +547,11 @@ impl Connection {
 
     /// Decide between an immediate and a delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2)
     fn schedule_ack(&mut self, now: Instant, full_sized: bool, filled_gap: bool, cfg: &ConnConfig) {
+        if self.quick_left > 0 {
+            self.quick_left -= 1;
+            self.flags |= Flags::ACK_NOW;
+            return;
+        }
         if full_sized {
             self.unacked_segments = self.unacked_segments.saturating_add(1);
         }

@@ -195,6 +195,8 @@ pub struct Connection {
     r2: u8,
     /// Full-sized segments received since the last ACK (SHLD-19)
     unacked_segments: u8,
+    /// Data segments still to ACK at once (quick-ack)
+    quick_left: u8,
     // Challenge ACK rate limit (RFC 5961 §7): second of the window and count in it
     challenge_second: u32,
     challenge_count: u16,
@@ -252,11 +254,12 @@ impl Connection {
             probes: 0,
             r2: 0,
             unacked_segments: 0,
+            quick_left: cfg.quick_acks,
             challenge_second: 0,
             challenge_count: 0,
             rtt_seq: None,
             rtt_sent_at: Instant::ZERO,
-            rtt: RttEstimator::new(cfg.initial_rto),
+            rtt: RttEstimator::new(cfg.initial_rto).with_slop(cfg.rto_slop),
             cc: Congestion::new(cfg.initial_window, 536, cfg.congestion),
             timers: TimerTable::new(),
             tx: Ring::default(),
@@ -411,6 +414,16 @@ impl Connection {
                 }
             }
             IcmpError::Hard => self.finish(Trigger::Timeout, CloseReason::Unreachable, sink),
+        }
+    }
+
+    /// Give up the connection attempt `t` after `start` (in SYN-SENT only)
+    pub fn set_connect_timeout(&mut self, start: Instant, t: Option<core::time::Duration>) {
+        if self.state == State::SynSent {
+            match t {
+                Some(t) => self.timers.set(Timer::Linger, start + t),
+                None => self.timers.stop(Timer::Linger),
+            }
         }
     }
 

@@ -23,12 +23,16 @@ impl Connection {
     ) -> Self {
         let mut c = Self::blank(tuple, iss, cfg, State::Closed);
         c.rcv_wscale = if cfg.window_scaling {
-            window_shift(rx_capacity)
+            cfg.window_shift
+                .map_or_else(|| window_shift(rx_capacity), |s| s.min(14))
         } else {
             0
         };
         c.timers
             .set(Timer::Retransmit, now + c.rtt.rto(cfg.max_rto));
+        if let Some(t) = cfg.connect_timeout {
+            c.timers.set(Timer::Linger, now + t);
+        }
         c.transition(Trigger::ActiveOpen, sink);
         c
     }
@@ -72,7 +76,9 @@ impl Connection {
         if cfg.window_scaling && opts.window_scale.is_some() {
             self.flags |= Flags::WINDOW_SCALE;
             self.snd_wscale = opts.window_scale.unwrap_or(0).min(14); // RFC 7323 §2.3
-            self.rcv_wscale = window_shift(rx_capacity);
+            self.rcv_wscale = cfg
+                .window_shift
+                .map_or_else(|| window_shift(rx_capacity), |s| s.min(14));
         } else {
             self.flags.remove(Flags::WINDOW_SCALE);
             self.snd_wscale = 0;

@@ -36,7 +36,7 @@ impl Connection {
             self.arm_persist(now, cfg);
             return None;
         };
-        let edge = self.advertised_edge(bufs, cfg);
+        let edge = self.advertised_edge(bufs, cfg, plan.flags.contains(TcpFlags::SYN));
         let len = self.emit(bufs, &plan, edge, out)?;
         self.commit(now, cfg, &plan, edge, sink);
         Some(len)
@@ -70,6 +70,7 @@ impl Connection {
             State::Closed | State::Listen => return None,
             State::SynSent | State::SynReceived if self.snd_nxt == self.iss => {
                 let mut options = TcpOptions {
+                    layout: cfg.option_layout,
                     mss: Some(cfg.mss),
                     ..TcpOptions::NONE
                 };
@@ -124,6 +125,24 @@ impl Connection {
             return Some(Plan {
                 flags: ack_flag,
                 seq: self.snd_una - 1u32,
+                len: 0,
+                options,
+                hole: false,
+            });
+        }
+        if self.flags.contains(Flags::ACK_NOW)
+            && cfg.fin_on_acks
+            && self.flags.contains(Flags::FIN_SENT)
+            && !self.fin_acked()
+            && matches!(
+                self.state,
+                State::FinWait1 | State::Closing | State::LastAck
+            )
+        {
+            // FreeBSD repeats its unacknowledged FIN on every ACK (tcp_outflags).
+            return Some(Plan {
+                flags: ack_flag | TcpFlags::FIN,
+                seq: self.snd_fin,
                 len: 0,
                 options,
                 hole: false,
@@ -313,8 +332,11 @@ impl Connection {
 
     /// The window to advertise, with receiver SWS avoidance (MUST-39) and never moving the
     /// right edge left (SHLD-14); returns the new right edge
-    fn advertised_edge(&self, bufs: &Buffers<'_>, cfg: &ConnConfig) -> SeqNumber {
+    fn advertised_edge(&self, bufs: &Buffers<'_>, cfg: &ConnConfig, syn: bool) -> SeqNumber {
         let edge = self.sws_edge(bufs, cfg);
+        if syn {
+            return edge; // a SYN's window is never scaled (RFC 7323 §2.2)
+        }
         // The window field counts units of 2^shift: round up so the edge we announce never
         // falls short of one announced before (RFC 7323 §2.4 allows the few extra bytes).
         let s = u32::from(self.rcv_wscale);

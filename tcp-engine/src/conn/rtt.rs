@@ -14,6 +14,8 @@ pub(crate) struct RttEstimator {
     /// Number of consecutive backoffs (RFC 6298 §5.5)
     backoff: u8,
     has_sample: bool,
+    /// Added to every RTO from samples or backoff (FreeBSD `rexmit_slop`), microseconds
+    slop: u32,
 }
 
 /// Clock granularity G of RFC 6298 §2: the engine's clock counts microseconds, but a floor of
@@ -33,7 +35,14 @@ impl RttEstimator {
             rto: micros(initial_rto),
             backoff: 0,
             has_sample: false,
+            slop: 0,
         }
+    }
+
+    /// Set the slop added to computed and backed-off RTOs
+    pub(crate) fn with_slop(mut self, slop: Duration) -> Self {
+        self.slop = micros(slop);
+        self
     }
 
     /// Take an RTT measurement (RFC 6298 §2.2, §2.3); callers apply Karn's rule (§3)
@@ -67,7 +76,10 @@ impl RttEstimator {
 
     /// The current timeout, backoff included, capped at `max_rto`
     pub(crate) fn rto(&self, max_rto: Duration) -> Duration {
-        let shifted = u64::from(self.rto) << u32::from(self.backoff.min(32));
+        let mut shifted = u64::from(self.rto) << u32::from(self.backoff.min(32));
+        if self.has_sample || self.backoff > 0 {
+            shifted += u64::from(self.slop);
+        }
         Duration::from_micros(shifted.min(u64::from(micros(max_rto))))
     }
 

@@ -11,6 +11,7 @@ impl Connection {
             match self.state {
                 State::TimeWait => self.finish(Trigger::TimerExpired, CloseReason::Normal, sink),
                 State::FinWait2 => self.finish(Trigger::TimerExpired, CloseReason::TimedOut, sink),
+                State::SynSent => self.finish(Trigger::Timeout, CloseReason::TimedOut, sink),
                 _ => {}
             }
             if self.state == State::Closed {

@@ -269,7 +269,10 @@ fn an_orphaned_connection_behind_a_closed_window_is_released() {
         if released {
             t.close();
         }
-        assert!(t.drain_raw().is_empty(), "nothing fits in the closed window");
+        assert!(
+            t.drain_raw().is_empty(),
+            "nothing fits in the closed window"
+        );
         for _ in 0..60 {
             let Some(at) = t.conn.poll_at() else { break };
             t.now = at;
@@ -284,6 +287,14 @@ fn an_orphaned_connection_behind_a_closed_window_is_released() {
         } else {
             State::Established
         };
-        assert_eq!(t.conn.state(), expect, "released {released} at {:?} retries {} probes {} next {:?}", t.now, t.conn.retries, t.conn.probes, t.conn.poll_at());
+        assert_eq!(
+            t.conn.state(),
+            expect,
+            "released {released} at {:?} retries {} probes {} next {:?}",
+            t.now,
+            t.conn.retries,
+            t.conn.probes,
+            t.conn.poll_at()
+        );
     }
 }

@@ -408,6 +408,19 @@ impl Engine<'_> {
         true
     }
 
+    /// Give up this connection's attempt after `t` from now (TCP_KEEPINIT)
+    pub fn set_connect_timeout(
+        &mut self,
+        h: ConnHandle,
+        t: Option<core::time::Duration>,
+    ) -> Result<(), HandleError> {
+        self.check(h)?;
+        let now = self.now;
+        self.with_conn(h.index, |c, _, _, _| c.set_connect_timeout(now, t));
+        self.after_change(h.index);
+        Ok(())
+    }
+
     /// Turn Nagle's algorithm on or off for one connection
     pub fn set_nagle(&mut self, h: ConnHandle, on: bool) -> Result<(), HandleError> {
         self.check(h)?;

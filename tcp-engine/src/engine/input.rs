@@ -352,8 +352,13 @@ impl Engine<'_> {
             .make_cookie(now, &tuple, syn.seq_number, &syn.options);
         let ours = crate::wire::TcpOptions {
             mss: Some(cfg.conn.mss),
-            window_scale: (cfg.conn.window_scaling && syn.options.window_scale.is_some())
-                .then(|| crate::conn::window_shift(cfg.rx_buffer)),
+            window_scale: (cfg.conn.window_scaling && syn.options.window_scale.is_some()).then(
+                || {
+                    cfg.conn
+                        .window_shift
+                        .unwrap_or_else(|| crate::conn::window_shift(cfg.rx_buffer))
+                },
+            ),
             sack_permitted: cfg.conn.sack && syn.options.sack_permitted,
             ..crate::wire::TcpOptions::NONE
         };

@@ -38,7 +38,8 @@ mod repr;
 pub use error::ParseError;
 pub use flags::{FlagLetters, TcpFlags};
 pub use options::{
-    kind as option_kind, SackBlock, TcpOption, TcpOptionIter, TcpOptions, MAX_SACK_BLOCKS,
+    kind as option_kind, OptionLayout, SackBlock, TcpOption, TcpOptionIter, TcpOptions,
+    MAX_SACK_BLOCKS,
 };
 pub use packet::{TcpPacket, HEADER_LEN, MAX_HEADER_LEN};
 pub use repr::{ChecksumCheck, TcpRepr};

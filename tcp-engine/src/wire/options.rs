@@ -170,6 +170,20 @@ pub struct TcpOptions {
     pub sack: [SackBlock; MAX_SACK_BLOCKS],
     /// Number of meaningful SACK blocks
     pub sack_len: u8,
+    /// How `emit` lays the options out (not part of their meaning)
+    pub layout: OptionLayout,
+}
+
+/// Order and padding of emitted options
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum OptionLayout {
+    /// MSS, SACK-permitted, timestamps, window scale; NOP padding (Linux)
+    #[default]
+    Linux,
+    /// MSS, window scale, SACK-permitted, timestamps, SACK; NOPs before each field as
+    /// `tcp_addoptions` places them and EOL padding at the end (FreeBSD)
+    Bsd,
 }
 
 impl TcpOptions {
@@ -184,6 +198,7 @@ impl TcpOptions {
             right: SeqNumber(0),
         }; MAX_SACK_BLOCKS],
         sack_len: 0,
+        layout: OptionLayout::Linux,
     };
 
     /// Parse the option bytes of a header
@@ -223,8 +238,61 @@ impl TcpOptions {
         true
     }
 
+    /// FreeBSD's `tcp_addoptions`: returns the bytes written (into `buf` if given)
+    fn bsd(&self, mut buf: Option<&mut [u8]>) -> usize {
+        let mut at = 0usize;
+        let mut put = |bytes: &[u8], at: &mut usize| {
+            if let Some(b) = buf.as_deref_mut() {
+                b[*at..*at + bytes.len()].copy_from_slice(bytes);
+            }
+            *at += bytes.len();
+        };
+        if let Some(mss) = self.mss {
+            put(&[kind::MSS, 4], &mut at);
+            put(&mss.to_be_bytes(), &mut at);
+        }
+        if let Some(shift) = self.window_scale {
+            while at == 0 || at % 2 != 1 {
+                put(&[kind::NOP], &mut at);
+            }
+            put(&[kind::WINDOW_SCALE, 3, shift], &mut at);
+        }
+        if self.sack_permitted {
+            while at % 2 != 0 {
+                put(&[kind::NOP], &mut at);
+            }
+            put(&[kind::SACK_PERMITTED, 2], &mut at);
+        }
+        if let Some((v, e)) = self.timestamps {
+            while at == 0 || at % 4 != 2 {
+                put(&[kind::NOP], &mut at);
+            }
+            put(&[kind::TIMESTAMPS, 10], &mut at);
+            put(&v.to_be_bytes(), &mut at);
+            put(&e.to_be_bytes(), &mut at);
+        }
+        let blocks = self.sack_blocks();
+        if !blocks.is_empty() {
+            while at % 4 != 2 {
+                put(&[kind::NOP], &mut at);
+            }
+            put(&[kind::SACK, 2 + 8 * blocks.len() as u8], &mut at);
+            for b in blocks {
+                put(&b.left.0.to_be_bytes(), &mut at);
+                put(&b.right.0.to_be_bytes(), &mut at);
+            }
+        }
+        while at % 4 != 0 {
+            put(&[kind::EOL], &mut at);
+        }
+        at
+    }
+
     /// Bytes these options take on the wire, padded to a multiple of 4
     pub fn wire_len(&self) -> usize {
+        if self.layout == OptionLayout::Bsd {
+            return self.bsd(None);
+        }
         let mut len = 0;
         if self.mss.is_some() {
             len += 4;
@@ -247,6 +315,9 @@ impl TcpOptions {
     /// Write the options into `buf`, which must hold at least [`TcpOptions::wire_len`] bytes;
     /// returns the number of bytes written
     pub fn emit(&self, buf: &mut [u8]) -> usize {
+        if self.layout == OptionLayout::Bsd {
+            return self.bsd(Some(buf));
+        }
         let mut w = Writer { buf, at: 0 };
         if let Some(mss) = self.mss {
             w.put(&[kind::MSS, 4]);
