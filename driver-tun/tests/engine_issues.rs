@@ -1,6 +1,5 @@
 //! Minimal, sans-IO reproductions of engine problems met over the TUN device (no root
-//! needed). They fail today and are ignored so the suite stays green; run them with
-//! `cargo test -p driver-tun --test engine_issues -- --ignored`.
+//! needed), kept as regression tests now that they are fixed.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -53,7 +52,6 @@ fn next_out(engine: &mut Engine<'static>) -> (u32, u32, u16, usize) {
 /// carries SEQ = RCV.NXT + RCV.WND and is thrown away, and the connection crawls on the
 /// peer's backed-off retransmission timer.
 #[test]
-#[ignore = "engine issue: ACK at the right edge of the receive window is dropped"]
 fn a_pure_ack_at_the_right_edge_of_the_window_is_accepted() {
     let config = EngineConfig {
         conn: ConnConfig {

@@ -141,7 +141,10 @@ impl Connection {
     ) -> SegmentOutcome {
         let f = seg.flags;
         // PAWS (RFC 7323 §5.3): an old timestamp marks an old duplicate.
-        if self.flags.contains(Flags::TIMESTAMPS) && !f.contains(TcpFlags::RST) {
+        // A reordered pure ACK carries nothing PAWS protects: let it through (as Linux does)
+        // so its ACK and SACK information count; RFC 5961 §5 still checks its ACK number.
+        let pure_ack = seg.payload.is_empty() && f == TcpFlags::ACK;
+        if self.flags.contains(Flags::TIMESTAMPS) && !f.contains(TcpFlags::RST) && !pure_ack {
             if let Some((tsval, _)) = seg.options.timestamps {
                 if (tsval.wrapping_sub(self.ts_recent) as i32) < 0 {
                     self.flags |= Flags::ACK_NOW;
@@ -280,6 +283,12 @@ impl Connection {
         }
         let seq = seg.seq_number;
         match (len, wnd) {
+            // "Special allowance" for valid ACKs (RFC 9293 §3.10.7.4): a zero-length segment
+            // at the right edge itself is accepted (as Linux does), so a peer whose data
+            // filling our window was lost is still heard. RSTs keep the strict test.
+            (0, _) if !seg.flags.contains(TcpFlags::RST) => {
+                seq.between_inclusive(self.rcv_nxt, self.rcv_nxt + wnd)
+            }
             (0, 0) => seq == self.rcv_nxt,
             (0, _) => seq.in_window(self.rcv_nxt, wnd),
             (_, 0) => false,

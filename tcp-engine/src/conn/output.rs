@@ -337,10 +337,15 @@ impl Connection {
         if syn {
             return edge; // a SYN's window is never scaled (RFC 7323 §2.2)
         }
-        // The window field counts units of 2^shift: round up so the edge we announce never
-        // falls short of one announced before (RFC 7323 §2.4 allows the few extra bytes).
         let s = u32::from(self.rcv_wscale);
         let wnd = edge.bytes_after(self.rcv_nxt);
+        // The window field counts units of 2^shift. Round down, so we never offer room the
+        // buffer lacks, unless that would pull back an edge already announced (SHLD-14):
+        // then round up just past it.
+        let down = self.rcv_nxt + ((wnd >> s) << s).min(0xffff << s);
+        if down.ge(self.rcv_adv) {
+            return down;
+        }
         self.rcv_nxt + (wnd.div_ceil(1 << s) << s).min(0xffff << s)
     }
 
