@@ -5,8 +5,8 @@
 //! embedder that demultiplexes segments itself can drive one directly, and the
 //! [`Engine`](crate::engine::Engine) keeps thousands of them in a table without allocating.
 //!
-//! The work is split by RFC concern: segment arrival ([`input`]), segment building
-//! ([`output`]), timers ([`timers`]) and the application calls below.
+//! The work is split by RFC concern: segment arrival (`input`), segment building
+//! (`output`), timers (`timers`) and the application calls below.
 
 mod assembler;
 mod config;
