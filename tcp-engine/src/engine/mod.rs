@@ -670,6 +670,8 @@ impl<'a> Engine<'a> {
 }
 
 #[cfg(test)]
+mod conformance_tests;
+#[cfg(test)]
 mod recovery_tests;
 #[cfg(test)]
 mod robustness_tests;
