@@ -63,3 +63,16 @@ fn engine_target_over_seeds_and_simple_scripts() {
         fuzz_targets::engine(s);
     }
 }
+
+/// Found by the `parse_segment` fuzz target in CI: timestamps, window scale and three SACK
+/// blocks packed into 40 option bytes, which the NOP-aligned layout cannot re-emit
+#[test]
+fn packed_options_re_emit() {
+    let crash: &[u8] = &[
+        130, 92, 0, 80, 156, 157, 233, 208, 90, 54, 44, 114, 240, 16, 3, 252, 44, 29, 0, 1, 8, 10,
+        5, 110, 5, 48, 123, 99, 1, 17, 5, 26, 123, 162, 90, 54, 129, 35, 26, 0, 0, 0, 0, 0, 0, 0,
+        0, 60, 0, 0, 0, 2, 4, 5, 160, 1, 3, 3, 4, 1, 4, 2, 0, 178, 90, 90, 54, 123, 162, 90, 54,
+        84, 129, 60, 178, 54, 0, 0, 0, 6, 84, 10,
+    ];
+    fuzz_targets::parse_segment(crash);
+}

@@ -293,6 +293,59 @@ impl TcpOptions {
         if self.layout == OptionLayout::Bsd {
             return self.bsd(None);
         }
+        match self.linux_len() {
+            len if len > 40 => self.packed_len(),
+            len => len,
+        }
+    }
+
+    /// Every option back to back, no padding between them (what the peer may have sent when
+    /// the padded layout would not fit in 40 bytes), rounded up to 4 with EOL and zeros
+    fn packed_len(&self) -> usize {
+        let raw = usize::from(self.mss.is_some()) * 4
+            + usize::from(self.sack_permitted) * 2
+            + usize::from(self.timestamps.is_some()) * 10
+            + usize::from(self.window_scale.is_some()) * 3
+            + if self.sack_len > 0 {
+                2 + 8 * self.sack_blocks().len()
+            } else {
+                0
+            };
+        raw.div_ceil(4) * 4
+    }
+
+    fn emit_packed(&self, buf: &mut [u8]) -> usize {
+        let mut w = Writer { buf, at: 0 };
+        if let Some(mss) = self.mss {
+            w.put(&[kind::MSS, 4]);
+            w.put(&mss.to_be_bytes());
+        }
+        if self.sack_permitted {
+            w.put(&[kind::SACK_PERMITTED, 2]);
+        }
+        if let Some(ts) = self.timestamps {
+            w.timestamps(ts);
+        }
+        if let Some(shift) = self.window_scale {
+            w.put(&[kind::WINDOW_SCALE, 3, shift]);
+        }
+        let blocks = self.sack_blocks();
+        if !blocks.is_empty() {
+            w.put(&[kind::SACK, 2 + 8 * blocks.len() as u8]);
+            for b in blocks {
+                w.put(&b.left.0.to_be_bytes());
+                w.put(&b.right.0.to_be_bytes());
+            }
+        }
+        let end = w.at.div_ceil(4) * 4;
+        while w.at < end {
+            w.put(&[kind::EOL]); // EOL, then zero padding (MUST-69)
+        }
+        w.at
+    }
+
+    /// Length of the Linux layout (NOP-aligned fields)
+    fn linux_len(&self) -> usize {
         let mut len = 0;
         if self.mss.is_some() {
             len += 4;
@@ -315,6 +368,9 @@ impl TcpOptions {
     /// Write the options into `buf`, which must hold at least [`TcpOptions::wire_len`] bytes;
     /// returns the number of bytes written
     pub fn emit(&self, buf: &mut [u8]) -> usize {
+        if self.layout != OptionLayout::Bsd && self.linux_len() > 40 {
+            return self.emit_packed(buf);
+        }
         if self.layout == OptionLayout::Bsd {
             return self.bsd(Some(buf));
         }
