@@ -32,7 +32,7 @@ impl Connection {
         out: &mut [u8],
         sink: &mut impl EventSink,
     ) -> Option<usize> {
-        let Some(plan) = self.plan(now, bufs, cfg, out.len()) else {
+        let Some(plan) = self.plan(now, cfg, out.len()) else {
             self.arm_persist(now, cfg);
             return None;
         };
@@ -42,18 +42,7 @@ impl Connection {
         Some(len)
     }
 
-    /// Whether a call to `poll_transmit` now could produce a segment
-    pub fn wants_transmit(&self, bufs: &Buffers<'_>, cfg: &ConnConfig) -> bool {
-        self.plan(Instant::ZERO, bufs, cfg, usize::MAX).is_some()
-    }
-
-    fn plan(
-        &self,
-        now: Instant,
-        bufs: &Buffers<'_>,
-        cfg: &ConnConfig,
-        room: usize,
-    ) -> Option<Plan> {
+    fn plan(&self, now: Instant, cfg: &ConnConfig, room: usize) -> Option<Plan> {
         let ack_flag = TcpFlags::ACK;
         if self.flags.contains(Flags::RST_NOW) && self.state != State::Closed {
             let options = TcpOptions::NONE;
@@ -117,7 +106,7 @@ impl Connection {
         if room < header {
             return None;
         }
-        if let Some(plan) = self.plan_data(bufs, room - header, &options) {
+        if let Some(plan) = self.plan_data(room - header, &options) {
             return Some(plan);
         }
         if self.flags.contains(Flags::PROBE) && self.state.is_synchronized() {
@@ -162,7 +151,7 @@ impl Connection {
 
     /// Data and FIN, within the send and congestion windows, with Nagle and sender-side SWS
     /// avoidance (SHLD-7, MUST-38)
-    fn plan_data(&self, bufs: &Buffers<'_>, room: usize, options: &TcpOptions) -> Option<Plan> {
+    fn plan_data(&self, room: usize, options: &TcpOptions) -> Option<Plan> {
         let may_send = match self.state {
             State::Established
             | State::CloseWait
@@ -175,7 +164,6 @@ impl Connection {
         if !may_send {
             return None;
         }
-        let _ = bufs;
         let seg_max = usize::from(self.snd_mss)
             .saturating_sub(options.wire_len())
             .max(1)

@@ -188,37 +188,20 @@ impl T {
 
     /// Everything the connection sends now, classified
     pub(super) fn drain(&mut self) -> Vec<Sent> {
-        let mut out = Vec::new();
-        let mut buf = [0u8; 1600];
-        loop {
-            let bufs = Buffers {
-                rx: &mut self.rx,
-                tx: &mut self.tx,
-            };
-            let events = &mut self.events;
-            let Some(n) = self
-                .conn
-                .poll_transmit(self.now, &bufs, &self.cfg, &mut buf, &mut |e| {
-                    events.push(e)
-                })
-            else {
-                break;
-            };
-            let r =
-                TcpRepr::parse_bytes(&buf[..n], &LOCAL, &REMOTE, ChecksumCheck::Verify).unwrap();
-            let f = r.flags;
-            out.push(if f.contains(TcpFlags::RST) {
-                Sent::Rst
-            } else if f.contains(TcpFlags::SYN) {
-                Sent::SynAck
-            } else if f.contains(TcpFlags::FIN) {
-                Sent::Fin
-            } else {
-                Sent::Ack
-            });
-            assert!(out.len() < 20, "busy loop");
-        }
-        out
+        self.drain_raw()
+            .into_iter()
+            .map(|(f, ..)| {
+                if f.contains(TcpFlags::RST) {
+                    Sent::Rst
+                } else if f.contains(TcpFlags::SYN) {
+                    Sent::SynAck
+                } else if f.contains(TcpFlags::FIN) {
+                    Sent::Fin
+                } else {
+                    Sent::Ack
+                }
+            })
+            .collect()
     }
 
     pub(super) fn snd_nxt(&self) -> SeqNumber {

@@ -159,7 +159,7 @@ impl Engine<'_> {
         if f.contains(TcpFlags::RST) {
             // An exact RST ends TIME-WAIT (RFC 9293), unless the RFC 1337 guard is on.
             if repr.seq_number == e.rcv_nxt && !self.config.conn.time_wait_rst_guard {
-                self.end_time_wait(i, true);
+                self.end_time_wait(i);
                 return Disposition::TimeWait;
             }
             return Disposition::Dropped(DropReason::Ignored);
@@ -168,7 +168,7 @@ impl Engine<'_> {
             if repr.seq_number.gt(e.rcv_nxt) {
                 if let Some(l) = self.find_listener(tuple) {
                     // MAY-2: a new incarnation, its ISN above everything the old one used.
-                    self.end_time_wait(i, false);
+                    self.end_time_wait(i);
                     let hash = self.keys.index_hash(tuple);
                     let floor = e.snd_nxt + (1u32 << 17);
                     return self.open_passive(now, l, *tuple, hash, repr, Some(floor));

@@ -337,7 +337,7 @@ impl<'a> Engine<'a> {
             }
         }
         while let Some(i) = self.time_wait.expired_head(now) {
-            self.end_time_wait(i, false);
+            self.end_time_wait(i);
         }
     }
 
@@ -628,7 +628,7 @@ impl<'a> Engine<'a> {
         let expiry = conn.time_wait_deadline().unwrap_or(self.now);
         if let Some(old) = self.time_wait.would_evict() {
             self.stats.time_wait_evicted += 1;
-            self.end_time_wait(old, false);
+            self.end_time_wait(old);
         }
         self.free_slot(slot);
         if let Some(i) = self
@@ -639,23 +639,22 @@ impl<'a> Engine<'a> {
             let _ = self.index.insert(hash, Entry::TimeWait(i));
         } else {
             // No TIME-WAIT storage at all: the connection simply ends.
-            self.report_closed(handle, false);
+            self.report_closed(handle);
         }
     }
 
     /// A TIME-WAIT entry ends (2·MSL passed, eviction, or an acceptable RST)
-    fn end_time_wait(&mut self, i: u32, reset: bool) {
+    fn end_time_wait(&mut self, i: u32) {
         let Some(e) = self.time_wait.get(i).copied() else {
             return;
         };
         let hash = self.keys.index_hash(&e.tuple());
         self.index_remove(hash, Entry::TimeWait(i));
         self.time_wait.kill(i);
-        self.report_closed(e.handle, reset);
+        self.report_closed(e.handle);
     }
 
-    fn report_closed(&mut self, handle: ConnHandle, reset: bool) {
-        let _ = reset;
+    fn report_closed(&mut self, handle: ConnHandle) {
         let _ = self.events.push((
             handle,
             Event::StateChanged {
