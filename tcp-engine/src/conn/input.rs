@@ -112,7 +112,7 @@ impl Connection {
             self.max_snd_wnd = self.snd_wnd;
             self.snd_wl1 = seg.seq_number;
             self.snd_nxt = self.iss; // resend SYN, now with ACK
-            self.rtt_seq = None;
+            self.rtt_timer.stop();
             self.transition(Trigger::RecvSyn, sink);
         }
         // Data on a SYN (RFC 9293 §3.10.7.3): queue it like any other.
@@ -387,21 +387,20 @@ impl Connection {
         if elapsed > 60_000 {
             return false; // not an echo of ours
         }
-        self.rtt.sample(
-            core::time::Duration::from_millis(u64::from(elapsed)),
-            cfg.min_rto,
-            cfg.max_rto,
-        );
-        self.rtt_seq = None;
+        let rtt = core::time::Duration::from_millis(u64::from(elapsed));
+        self.rtt.sample(rtt, cfg.min_rto, cfg.max_rto);
+        self.cc.on_rtt(rtt, now, self.eff_mss());
+        self.rtt_timer.stop();
         true
     }
 
     fn take_rtt_sample(&mut self, now: Instant, ack: SeqNumber, cfg: &ConnConfig) {
-        if let Some(seq) = self.rtt_seq {
+        if let Some(seq) = self.rtt_timer.seq() {
             if ack.gt(seq) {
-                self.rtt
-                    .sample(now - self.rtt_sent_at, cfg.min_rto, cfg.max_rto);
-                self.rtt_seq = None;
+                let rtt = self.rtt_timer.elapsed(now);
+                self.rtt.sample(rtt, cfg.min_rto, cfg.max_rto);
+                self.cc.on_rtt(rtt, now, self.eff_mss());
+                self.rtt_timer.stop();
             }
         }
     }
@@ -451,12 +450,14 @@ impl Connection {
                 self.flags.remove(Flags::WANT_WRITABLE);
                 sink.push(Event::Writable);
             }
+            self.sample_delivery(now, data_acked);
         } else {
             self.update_scoreboard(seg);
             if is_dup {
                 self.on_dup_ack(now, cfg);
             }
             self.sack_loss_check(now, cfg);
+            self.sample_delivery(now, 0);
         }
         self.update_send_window(seg, false);
         if self.snd_wnd > 0 {
@@ -585,13 +586,13 @@ impl Connection {
     ) {
         if seg.flags.contains(TcpFlags::FIN) && !self.flags.contains(Flags::FIN_RECEIVED) {
             let fin_at = seg.seq_number + seg.payload.len();
-            self.fin_seq = Some(fin_at);
+            self.fin_seq = fin_at;
+            self.flags |= Flags::FIN_AHEAD;
         }
-        let Some(fin_at) = self.fin_seq else { return };
-        if fin_at != self.rcv_nxt {
+        if !self.flags.contains(Flags::FIN_AHEAD) || self.fin_seq != self.rcv_nxt {
             return;
         }
-        self.fin_seq = None;
+        self.flags.remove(Flags::FIN_AHEAD);
         self.flags |= Flags::FIN_RECEIVED | Flags::ACK_NOW;
         self.rcv_nxt += 1u32;
         sink.push(Event::PeerClosed);

@@ -35,7 +35,7 @@ use assembler::Assembler;
 use congestion::Congestion;
 pub use congestion::{Algorithm, CongestionControl, Controller, Cubic, NewReno, Window};
 use ring::Ring;
-use rtt::RttEstimator;
+use rtt::{RttEstimator, RttTimer};
 use timer::{Timer, TimerTable};
 
 use crate::seq::SeqNumber;
@@ -153,6 +153,8 @@ bitflags::bitflags! {
         const TLP_SEND = 1 << 17;
         /// A probe went out: a SACK above SND.UNA now means the hole before it is lost
         const TLP_PROBED = 1 << 18;
+        /// A FIN arrived beyond a gap: honour it at `fin_seq` when the gap fills
+        const FIN_AHEAD = 1 << 19;
     }
 }
 
@@ -183,8 +185,8 @@ pub struct Connection {
     /// Right edge of the window last advertised (never moves left, SHLD-14)
     rcv_adv: SeqNumber,
     rcv_wscale: u8,
-    /// Sequence number of a FIN that arrived beyond a gap
-    fin_seq: Option<SeqNumber>,
+    /// Sequence number of a FIN that arrived beyond a gap (valid with `Flags::FIN_AHEAD`)
+    fin_seq: SeqNumber,
     // Timestamps (RFC 7323 §4)
     ts_recent: u32,
     // Loss recovery
@@ -202,8 +204,7 @@ pub struct Connection {
     challenge_second: u32,
     challenge_count: u16,
     // RTT timing of one segment at a time (Karn's rule, RFC 6298 §3)
-    rtt_seq: Option<SeqNumber>,
-    rtt_sent_at: Instant,
+    rtt_timer: RttTimer,
     rtt: RttEstimator,
     cc: Congestion,
     timers: TimerTable,
@@ -247,7 +248,7 @@ impl Connection {
             rcv_nxt: SeqNumber(0),
             rcv_adv: SeqNumber(0),
             rcv_wscale: 0,
-            fin_seq: None,
+            fin_seq: SeqNumber(0),
             ts_recent: 0,
             recover: iss,
             dup_acks: 0,
@@ -258,8 +259,7 @@ impl Connection {
             quick_left: cfg.quick_acks,
             challenge_second: 0,
             challenge_count: 0,
-            rtt_seq: None,
-            rtt_sent_at: Instant::ZERO,
+            rtt_timer: RttTimer::default(),
             rtt: RttEstimator::new(cfg.initial_rto).with_slop(cfg.rto_slop),
             cc: Congestion::new(cfg.initial_window, 536, cfg.congestion),
             timers: TimerTable::new(),

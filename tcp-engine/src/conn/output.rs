@@ -428,12 +428,11 @@ impl Connection {
         let end = plan.seq + seq_len;
         if plan.seq.lt(self.snd_max) {
             self.counters.retransmissions = self.counters.retransmissions.wrapping_add(1);
-            if self.rtt_seq.is_some_and(|s| s.ge(plan.seq)) {
-                self.rtt_seq = None; // Karn's rule (RFC 6298 §3)
+            if self.rtt_timer.seq().is_some_and(|s| s.ge(plan.seq)) {
+                self.rtt_timer.stop(); // Karn's rule (RFC 6298 §3)
             }
-        } else if self.rtt_seq.is_none() {
-            self.rtt_seq = Some(plan.seq);
-            self.rtt_sent_at = now;
+        } else if self.rtt_timer.seq().is_none() {
+            self.rtt_timer.start(plan.seq, now);
         }
         self.counters.bytes_sent = self.counters.bytes_sent.wrapping_add(plan.len as u64);
         if fin {
@@ -450,7 +449,10 @@ impl Connection {
             self.snd_nxt = end;
             self.snd_max = self.snd_max.max(end);
         }
-        if self.timers.get(Timer::Retransmit).is_none() {
+        // New data restarts a pending loss probe (RFC 8985 §7.2), so its timeout counts from
+        // the last transmission and sees the whole flight.
+        let restart_probe = !plan.hole && self.flags.contains(Flags::TLP_ARMED);
+        if restart_probe || self.timers.get(Timer::Retransmit).is_none() {
             self.arm_retransmit(now, cfg);
         }
     }

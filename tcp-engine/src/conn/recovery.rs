@@ -5,6 +5,7 @@
 //! data keeps flowing as the window allows. Only a retransmission timeout goes back to
 //! SND.UNA (RFC 5681 §3.1), and then the SACK scoreboard is forgotten (RFC 2018 §8).
 
+use super::congestion::AckSample;
 use super::{ConnConfig, Connection, Flags, Timer};
 use crate::seq::SeqNumber;
 use crate::time::Instant;
@@ -58,6 +59,27 @@ impl Connection {
         }
     }
 
+    /// Feed a model-based controller what this ACK showed (nothing to do for the others)
+    pub(super) fn sample_delivery(&mut self, now: Instant, acked: u32) {
+        if self.cc.bbr().is_none() {
+            return;
+        }
+        let top = self.sacked.ranges().last().map_or(0, |(_, b)| b);
+        let sample = AckSample {
+            now,
+            acked,
+            delivered: self
+                .snd_una
+                .bytes_after(self.iss)
+                .wrapping_add(self.sacked_bytes()),
+            delivered_seq: self.snd_una + top,
+            snd_max: self.snd_max,
+            inflight: self.pipe(),
+            mss: self.eff_mss(),
+        };
+        self.cc.on_sample(&sample);
+    }
+
     fn sacked_bytes(&self) -> u32 {
         self.sacked.ranges().map(|(a, b)| b - a).sum()
     }
@@ -74,8 +96,7 @@ impl Connection {
         if self.snd_una.ge(self.recover) {
             // Full ACK: recovery is over (RFC 6582 §3.2 step 6, RFC 6675 §5).
             self.flags.remove(Flags::RECOVERY);
-            let flight = self.snd_max.bytes_after(self.snd_una);
-            self.cc.on_recovery_end(flight, mss);
+            self.cc.on_recovery_end(mss);
         } else if !self.flags.contains(Flags::SACK) {
             // NewReno partial ACK (RFC 6582 §3.2 step 5): the next hole starts at SND.UNA.
             self.cc.on_partial_ack(data_acked, mss);
@@ -109,14 +130,13 @@ impl Connection {
         }
         let mss = self.eff_mss();
         let flight = self.snd_max.bytes_after(self.snd_una);
-        self.cc.on_fast_retransmit(flight, mss, now);
-        if self.flags.contains(Flags::SACK) {
-            self.cc.w.cwnd = self.cc.w.ssthresh; // RFC 6675 §5 step 4.2
-        }
+        let sack = self.flags.contains(Flags::SACK);
+        self.cc
+            .on_recovery_start(flight, self.pipe(), sack, mss, now);
         self.recover = self.snd_max;
         self.rexmit_high = self.snd_una;
         self.flags |= Flags::RECOVERY;
-        self.rtt_seq = None;
+        self.rtt_timer.stop();
         self.counters.fast_retransmits = self.counters.fast_retransmits.wrapping_add(1);
         self.timers
             .set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));

@@ -2,6 +2,41 @@
 
 use core::time::Duration;
 
+use crate::seq::SeqNumber;
+use crate::time::Instant;
+
+/// The one segment being timed for an RTT sample (RFC 6298 §3, Karn's rule), in 8 bytes
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct RttTimer {
+    seq: SeqNumber,
+    /// When it was sent, microseconds (wrapping, never 0); 0 when nothing is timed
+    sent_us: u32,
+}
+
+impl RttTimer {
+    /// The segment starting at `seq` is being timed, if any
+    pub(crate) fn seq(&self) -> Option<SeqNumber> {
+        (self.sent_us != 0).then_some(self.seq)
+    }
+
+    /// Time the segment starting at `seq`, sent at `now`
+    pub(crate) fn start(&mut self, seq: SeqNumber, now: Instant) {
+        self.seq = seq;
+        self.sent_us = (now.total_micros() as u32).max(1);
+    }
+
+    /// Stop timing (the segment was resent, or a sample was taken)
+    pub(crate) fn stop(&mut self) {
+        self.sent_us = 0;
+    }
+
+    /// Time since the timed segment was sent (0 µs sent at 0 µs reads as 1 µs after it)
+    pub(crate) fn elapsed(&self, now: Instant) -> Duration {
+        let us = (now.total_micros() as u32).wrapping_sub(self.sent_us);
+        Duration::from_micros(if us > u32::MAX / 2 { 0 } else { u64::from(us) })
+    }
+}
+
 /// Smoothed RTT, RTT variance and the RTO derived from them
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct RttEstimator {

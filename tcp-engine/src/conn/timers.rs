@@ -106,7 +106,7 @@ impl Connection {
             .on_timeout(self.snd_max.bytes_after(self.snd_una), mss, now);
         self.on_rto_recovery();
         self.rtt.back_off();
-        self.rtt_seq = None;
+        self.rtt_timer.stop();
         // Go back: resend from the oldest unacknowledged sequence number.
         self.snd_nxt = self.snd_una;
         self.timers

@@ -122,6 +122,7 @@ fn ours_choices() -> Vec<Choice<Ours>> {
     vec![
         ("NewReno", make(Algorithm::NewReno)),
         ("CUBIC", make(Algorithm::Cubic)),
+        ("BBR", make(Algorithm::Bbr)),
     ]
 }
 
