@@ -155,6 +155,8 @@ bitflags::bitflags! {
         const TLP_PROBED = 1 << 18;
         /// A FIN arrived beyond a gap: honour it at `fin_seq` when the gap fills
         const FIN_AHEAD = 1 << 19;
+        /// The retransmission at SND.UNA was lost too: resend it (see `rexmit_mark`)
+        const RESEND_FIRST = 1 << 20;
     }
 }
 
@@ -215,6 +217,9 @@ pub struct Connection {
     sacked: Assembler<4>,
     /// In recovery: everything below this has been retransmitted (RFC 6675 HighRxt)
     rexmit_high: SeqNumber,
+    /// SND.MAX when the segment at SND.UNA was last resent: data from here on was sent
+    /// after that retransmission, so its delivery shows the retransmission lost
+    rexmit_mark: SeqNumber,
     counters: Counters,
 }
 
@@ -260,7 +265,7 @@ impl Connection {
             challenge_second: 0,
             challenge_count: 0,
             rtt_timer: RttTimer::default(),
-            rtt: RttEstimator::new(cfg.initial_rto).with_slop(cfg.rto_slop),
+            rtt: RttEstimator::new(cfg.initial_rto),
             cc: Congestion::new(cfg.initial_window, 536, cfg.congestion),
             timers: TimerTable::new(),
             tx: Ring::default(),
@@ -268,6 +273,7 @@ impl Connection {
             ooo: Assembler::new(cfg.reassembly_ranges),
             sacked: Assembler::new(4),
             rexmit_high: iss,
+            rexmit_mark: iss,
             counters: Counters::default(),
         }
     }
@@ -368,7 +374,7 @@ impl Connection {
         ConnStats {
             srtt: self.rtt.srtt(),
             rttvar: self.rtt.rttvar(),
-            rto: self.rtt.rto(cfg.max_rto),
+            rto: self.rtt.rto(cfg.max_rto, cfg.rto_slop),
             cwnd: self.cc.w.cwnd,
             ssthresh: self.cc.w.ssthresh,
             send_window: self.snd_wnd,

@@ -28,8 +28,10 @@ impl Connection {
         } else {
             0
         };
-        c.timers
-            .set(Timer::Retransmit, now + c.rtt.rto(cfg.max_rto));
+        c.timers.set(
+            Timer::Retransmit,
+            now + c.rtt.rto(cfg.max_rto, cfg.rto_slop),
+        );
         if let Some(t) = cfg.connect_timeout {
             c.timers.set(Timer::Linger, now + t);
         }
@@ -62,8 +64,10 @@ impl Connection {
         c.max_snd_wnd = c.snd_wnd;
         c.snd_wl1 = syn.seq_number;
         c.rcv_adv = c.rcv_nxt + c.rx_window(rx_capacity, 0);
-        c.timers
-            .set(Timer::Retransmit, now + c.rtt.rto(cfg.max_rto));
+        c.timers.set(
+            Timer::Retransmit,
+            now + c.rtt.rto(cfg.max_rto, cfg.rto_slop),
+        );
         c.transition(Trigger::RecvSyn, sink);
         Some(c)
     }

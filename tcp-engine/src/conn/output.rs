@@ -269,9 +269,10 @@ impl Connection {
     fn plan_hole(&self, seg_max: usize, fin_pos: SeqNumber, options: &TcpOptions) -> Option<Plan> {
         let (seq, hole) = self.next_hole()?;
         let sack = self.flags.contains(Flags::SACK);
-        // The first retransmission of an episode always goes (fast retransmit); later ones
-        // with SACK only while the pipe has room.
-        if sack && !self.rexmit_high.le(self.snd_una) && self.pipe() >= self.cc.w.cwnd {
+        // The first retransmission of an episode always goes (fast retransmit), and so does
+        // a lost retransmission's second copy; others with SACK only while the pipe has room.
+        let again = self.flags.contains(Flags::RESEND_FIRST);
+        if sack && !again && !self.rexmit_high.le(self.snd_una) && self.pipe() >= self.cc.w.cwnd {
             return None;
         }
         let avail = fin_pos.bytes_after(seq) as usize;
@@ -308,8 +309,10 @@ impl Connection {
             && self.state.is_synchronized()
             && self.timers.get(Timer::Persist).is_none()
         {
-            self.timers
-                .set(Timer::Persist, now + self.rtt.rto(cfg.max_rto));
+            self.timers.set(
+                Timer::Persist,
+                now + self.rtt.rto(cfg.max_rto, cfg.rto_slop),
+            );
         }
     }
 
@@ -445,6 +448,10 @@ impl Connection {
         }
         if plan.hole {
             self.rexmit_high = self.rexmit_high.max(end);
+            if plan.seq == self.snd_una {
+                self.rexmit_mark = self.snd_max;
+                self.flags.remove(Flags::RESEND_FIRST);
+            }
         } else {
             self.snd_nxt = end;
             self.snd_max = self.snd_max.max(end);

@@ -38,9 +38,30 @@ impl Connection {
             if probed || self.sacked_bytes() >= DUP_THRESH * mss {
                 self.enter_recovery(now, cfg);
             }
+        } else if self.flags.contains(Flags::SACK) {
+            self.lost_retransmit_check();
         }
         if self.snd_una == self.snd_max {
             self.flags.remove(Flags::TLP_PROBED);
+        }
+    }
+
+    /// A lost retransmission (RFC 8985 §6.2, by sequence rather than by time): the segment
+    /// at SND.UNA was resent, yet DupThresh segments' worth of data sent after that
+    /// retransmission has been SACKed (or, after a probe, any of it): the copy was lost as
+    /// well, and is resent without waiting for the RTO
+    fn lost_retransmit_check(&mut self) {
+        let resent = self.rexmit_high.gt(self.snd_una);
+        if !resent || self.flags.contains(Flags::RESEND_FIRST) {
+            return;
+        }
+        let Some((_, top)) = self.sacked.ranges().last() else {
+            return;
+        };
+        let top = self.snd_una + top;
+        let probed = self.flags.contains(Flags::TLP_PROBED) && top.gt(self.rexmit_mark);
+        if probed || top.ge(self.rexmit_mark + DUP_THRESH * self.eff_mss()) {
+            self.flags |= Flags::RESEND_FIRST;
         }
     }
 
@@ -95,12 +116,16 @@ impl Connection {
         }
         if self.snd_una.ge(self.recover) {
             // Full ACK: recovery is over (RFC 6582 §3.2 step 6, RFC 6675 §5).
-            self.flags.remove(Flags::RECOVERY);
+            self.flags.remove(Flags::RECOVERY | Flags::RESEND_FIRST);
             self.cc.on_recovery_end(mss);
         } else if !self.flags.contains(Flags::SACK) {
             // NewReno partial ACK (RFC 6582 §3.2 step 5): the next hole starts at SND.UNA.
             self.cc.on_partial_ack(data_acked, mss);
             self.rexmit_high = self.snd_una;
+        } else {
+            // When the segment now at SND.UNA was resent is not known: count from now.
+            self.rexmit_mark = self.snd_max;
+            self.flags.remove(Flags::RESEND_FIRST);
         }
         self.rexmit_high = self.rexmit_high.max(self.snd_una);
     }
@@ -138,18 +163,20 @@ impl Connection {
         self.flags |= Flags::RECOVERY;
         self.rtt_timer.stop();
         self.counters.fast_retransmits = self.counters.fast_retransmits.wrapping_add(1);
-        self.timers
-            .set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
+        self.timers.set(
+            Timer::Retransmit,
+            now + self.rtt.rto(cfg.max_rto, cfg.rto_slop),
+        );
     }
 
     /// Arm the retransmission timer for data in flight: a tail-loss probe timeout
     /// PTO = 2·SRTT (plus a delayed-ACK allowance for a single segment) when it comes before
     /// the RTO and SACK is on, the RTO otherwise (RFC 8985 §7.2)
     pub(super) fn arm_retransmit(&mut self, now: Instant, cfg: &ConnConfig) {
-        let rto = self.rtt.rto(cfg.max_rto);
+        let rto = self.rtt.rto(cfg.max_rto, cfg.rto_slop);
         self.flags.remove(Flags::TLP_ARMED);
         let tlp_ok = self.flags.contains(Flags::SACK)
-            && !self.flags.contains(Flags::RECOVERY)
+            && (!self.flags.contains(Flags::RECOVERY) || self.next_hole().is_none())
             && self.state.is_synchronized()
             && self.rtt.backoffs() == 0;
         if let (true, Some(srtt)) = (tlp_ok, self.rtt.srtt()) {
@@ -171,14 +198,16 @@ impl Connection {
     pub(super) fn tail_loss_probe(&mut self, now: Instant, cfg: &ConnConfig) {
         self.flags.remove(Flags::TLP_ARMED);
         self.flags |= Flags::TLP_SEND;
-        self.timers
-            .set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
+        self.timers.set(
+            Timer::Retransmit,
+            now + self.rtt.rto(cfg.max_rto, cfg.rto_slop),
+        );
     }
 
     /// The retransmission timer expired: forget SACK information, leave recovery
     pub(super) fn on_rto_recovery(&mut self) {
         self.sacked.clear();
-        self.flags.remove(Flags::RECOVERY);
+        self.flags.remove(Flags::RECOVERY | Flags::RESEND_FIRST);
         self.recover = self.snd_max;
         self.rexmit_high = self.snd_una;
         self.dup_acks = 0;
@@ -201,6 +230,14 @@ impl Connection {
             return None;
         }
         let mss = self.eff_mss();
+        if self.flags.contains(Flags::RESEND_FIRST) {
+            let upto = self
+                .sacked
+                .ranges()
+                .next()
+                .map_or(self.snd_max, |(a, _)| self.snd_una + a);
+            return Some((self.snd_una, upto.bytes_after(self.snd_una).min(mss)));
+        }
         if self.flags.contains(Flags::SACK) && !self.sacked.is_empty() {
             let mut start = self.snd_una;
             for (a, b) in self.sacked.ranges() {

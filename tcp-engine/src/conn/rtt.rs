@@ -49,8 +49,6 @@ pub(crate) struct RttEstimator {
     /// Number of consecutive backoffs (RFC 6298 §5.5)
     backoff: u8,
     has_sample: bool,
-    /// Added to every RTO from samples or backoff (FreeBSD `rexmit_slop`), microseconds
-    slop: u32,
 }
 
 /// Clock granularity G of RFC 6298 §2: the engine's clock counts microseconds, but a floor of
@@ -70,14 +68,7 @@ impl RttEstimator {
             rto: micros(initial_rto),
             backoff: 0,
             has_sample: false,
-            slop: 0,
         }
-    }
-
-    /// Set the slop added to computed and backed-off RTOs
-    pub(crate) fn with_slop(mut self, slop: Duration) -> Self {
-        self.slop = micros(slop);
-        self
     }
 
     /// Take an RTT measurement (RFC 6298 §2.2, §2.3); callers apply Karn's rule (§3)
@@ -109,11 +100,12 @@ impl RttEstimator {
         self.backoff = 0;
     }
 
-    /// The current timeout, backoff included, capped at `max_rto`
-    pub(crate) fn rto(&self, max_rto: Duration) -> Duration {
+    /// The current timeout, backoff included, capped at `max_rto`; `slop` is added to
+    /// timeouts from samples or backoff (FreeBSD `rexmit_slop`)
+    pub(crate) fn rto(&self, max_rto: Duration, slop: Duration) -> Duration {
         let mut shifted = u64::from(self.rto) << u32::from(self.backoff.min(32));
         if self.has_sample || self.backoff > 0 {
-            shifted += u64::from(self.slop);
+            shifted += u64::from(micros(slop));
         }
         Duration::from_micros(shifted.min(u64::from(micros(max_rto))))
     }
@@ -146,14 +138,14 @@ mod tests {
     #[test]
     fn initial_rto_is_one_second_and_backs_off() {
         let mut e = RttEstimator::new(Duration::from_secs(1));
-        assert_eq!(e.rto(MAX), Duration::from_secs(1));
+        assert_eq!(e.rto(MAX, Duration::ZERO), Duration::from_secs(1));
         e.back_off();
         e.back_off();
-        assert_eq!(e.rto(MAX), Duration::from_secs(4));
+        assert_eq!(e.rto(MAX, Duration::ZERO), Duration::from_secs(4));
         for _ in 0..40 {
             e.back_off();
         }
-        assert_eq!(e.rto(MAX), MAX);
+        assert_eq!(e.rto(MAX, Duration::ZERO), MAX);
     }
 
     /// Covers: MUST-18
@@ -163,13 +155,13 @@ mod tests {
         e.sample(Duration::from_millis(100), Duration::from_millis(1), MAX);
         assert_eq!(e.srtt(), Some(Duration::from_millis(100)));
         assert_eq!(e.rttvar(), Duration::from_millis(50));
-        assert_eq!(e.rto(MAX), Duration::from_millis(300));
+        assert_eq!(e.rto(MAX, Duration::ZERO), Duration::from_millis(300));
         e.sample(Duration::from_millis(200), Duration::from_millis(1), MAX);
         // RTTVAR = 3/4*50 + 1/4*100 = 62.5; SRTT = 7/8*100 + 1/8*200 = 112.5
         assert_eq!(e.rttvar(), Duration::from_micros(62_500));
         assert_eq!(e.srtt(), Some(Duration::from_micros(112_500)));
         // The 1 s minimum (RFC 6298 §2.4) applies by default.
         e.sample(Duration::from_millis(10), MIN, MAX);
-        assert_eq!(e.rto(MAX), MIN);
+        assert_eq!(e.rto(MAX, Duration::ZERO), MIN);
     }
 }

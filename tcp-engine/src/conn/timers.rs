@@ -50,7 +50,7 @@ impl Connection {
                     self.finish(Trigger::Timeout, CloseReason::TimedOut, sink);
                     return;
                 }
-                let base = self.rtt.rto(cfg.max_rto);
+                let base = self.rtt.rto(cfg.max_rto, cfg.rto_slop);
                 let wait = base
                     .saturating_mul(1 << self.retries.min(16))
                     .min(cfg.max_rto);
@@ -80,8 +80,10 @@ impl Connection {
             }
             self.flags |= Flags::PROBE;
             self.rtt.back_off();
-            self.timers
-                .set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
+            self.timers.set(
+                Timer::Retransmit,
+                now + self.rtt.rto(cfg.max_rto, cfg.rto_slop),
+            );
             return;
         }
         self.retries = self.retries.saturating_add(1);
@@ -109,8 +111,10 @@ impl Connection {
         self.rtt_timer.stop();
         // Go back: resend from the oldest unacknowledged sequence number.
         self.snd_nxt = self.snd_una;
-        self.timers
-            .set(Timer::Retransmit, now + self.rtt.rto(cfg.max_rto));
+        self.timers.set(
+            Timer::Retransmit,
+            now + self.rtt.rto(cfg.max_rto, cfg.rto_slop),
+        );
     }
 
     fn keep_alive_timeout(&mut self, now: Instant, cfg: &ConnConfig, sink: &mut impl EventSink) {
