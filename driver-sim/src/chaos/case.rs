@@ -347,9 +347,11 @@ fn engine(d: &mut Dice, mss: u16, keep_alive: bool) -> EngineConfig {
     if d.chance(0.3) {
         c.delayed_ack = None;
     }
-    if d.chance(0.3) {
-        c.congestion = Algorithm::Cubic;
-    }
+    c.congestion = match d.range(0, 9) {
+        0..=2 => Algorithm::Cubic,
+        3..=5 => Algorithm::Bbr,
+        _ => Algorithm::NewReno,
+    };
     c.time_wait_rst_guard = d.chance(0.5);
     if keep_alive || d.chance(0.1) {
         c.keep_alive = Some(KeepAlive {

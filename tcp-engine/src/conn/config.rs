@@ -67,7 +67,7 @@ pub struct ConnConfig {
     pub reassembly_ranges: u8,
     /// Challenge ACKs allowed per second per connection (RFC 5961 §7)
     pub challenge_ack_limit: u16,
-    /// Congestion control algorithm (NewReno or CUBIC)
+    /// Congestion control algorithm: NewReno (the default), CUBIC or BBR
     pub congestion: super::Algorithm,
     /// Ignore RSTs in TIME-WAIT (RFC 1337 assassination guard); off is RFC 9293 behaviour
     pub time_wait_rst_guard: bool,

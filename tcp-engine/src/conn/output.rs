@@ -458,7 +458,13 @@ impl Connection {
         }
         // New data restarts a pending loss probe (RFC 8985 §7.2), so its timeout counts from
         // the last transmission and sees the whole flight.
-        let restart_probe = !plan.hole && self.flags.contains(Flags::TLP_ARMED);
+        // So does the last hole of a recovery episode: what is left to fear then is a lost
+        // ACK, which a probe finds sooner than the RTO.
+        let restart_probe = if plan.hole {
+            self.next_hole().is_none()
+        } else {
+            self.flags.contains(Flags::TLP_ARMED)
+        };
         if restart_probe || self.timers.get(Timer::Retransmit).is_none() {
             self.arm_retransmit(now, cfg);
         }

@@ -36,7 +36,7 @@ pub(super) struct Seg {
     pub(super) bytes: Vec<u8>,
 }
 
-type Filter = Box<dyn FnMut(&Seg) -> bool>;
+pub(super) type Filter = Box<dyn FnMut(&Seg) -> bool>;
 
 pub(super) struct Pair {
     pub(super) a: Engine<'static>,

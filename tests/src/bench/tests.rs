@@ -53,3 +53,25 @@ fn lossy_transfers_complete() {
     let (t, recovery) = completion(&make_smol, 256 * 1024, 0.01, 3).unwrap();
     assert!(t > 0.0 && recovery.is_none());
 }
+
+/// Issue 5's goal on a smaller transfer: with BBR, 1 % random loss each way costs less than
+/// the lossless time again (median of 5 seeds, simulated time, so deterministic)
+#[test]
+fn bbr_under_one_percent_loss_stays_within_twice_the_lossless_time() {
+    let make = |_: &mut Link| {
+        Ours::new(OursConfig {
+            congestion: tcp_engine::conn::Algorithm::Bbr,
+            ..OursConfig::default()
+        })
+    };
+    let bytes = 2 * MIB;
+    let (lossless, _) = completion(&make, bytes, 0.0, 0).unwrap();
+    let times: Vec<f64> = (0..5)
+        .map(|seed| completion(&make, bytes, 0.01, seed).unwrap().0)
+        .collect();
+    let median = super::lossy::median(times.clone());
+    assert!(
+        median <= 2.0 * lossless,
+        "median {median:.3} s vs lossless {lossless:.3} s: {times:?}"
+    );
+}

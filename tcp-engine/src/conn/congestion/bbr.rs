@@ -164,11 +164,9 @@ impl Bbr {
             // No model yet: grow as slow start does.
             None if self.phase == Phase::Startup => w.cwnd = grown,
             None => {}
-            Some(t) if self.phase == Phase::Startup => {
-                if w.cwnd < t {
-                    w.cwnd = grown;
-                }
-            }
+            // Startup grows while below its (2.89 BDP) target, and never shrinks to it.
+            Some(t) if self.phase == Phase::Startup && w.cwnd < t => w.cwnd = grown,
+            Some(_) if self.phase == Phase::Startup => {}
             Some(t) => w.cwnd = grown.min(t),
         }
         w.cwnd = w.cwnd.max(floor);
@@ -229,5 +227,130 @@ impl Bbr {
         w.ssthresh = w.cwnd;
         w.cwnd = mss;
         self.conserving = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MSS: u32 = 1000;
+
+    /// A path delivering `rate` bytes per 10 ms round trip, fed one ACK per round
+    struct Path {
+        bbr: Bbr,
+        w: Window,
+        now_us: u64,
+        delivered: u32,
+        seq: SeqNumber,
+    }
+
+    impl Path {
+        fn new() -> Self {
+            Self {
+                bbr: Bbr::default(),
+                w: Window {
+                    cwnd: 10 * MSS,
+                    ssthresh: u32::MAX,
+                },
+                now_us: 1_000,
+                delivered: 0,
+                seq: SeqNumber(5000),
+            }
+        }
+
+        /// One round trip in which `bytes` are delivered, then the ACK ending it
+        fn round(&mut self, bytes: u32) {
+            self.now_us += 10_000;
+            self.delivered = self.delivered.wrapping_add(bytes);
+            let now = Instant::from_micros(self.now_us);
+            self.bbr.on_rtt(&mut self.w, 10_000, now, MSS);
+            let sample = AckSample {
+                now,
+                acked: bytes,
+                delivered: self.delivered,
+                delivered_seq: self.seq + bytes,
+                // One round's worth in flight, as on a path delivering `bytes` per RTT.
+                snd_max: self.seq + bytes + bytes,
+                inflight: bytes,
+                mss: MSS,
+            };
+            self.seq += bytes;
+            self.bbr.on_sample(&mut self.w, &sample);
+        }
+    }
+
+    /// §4.5: BtlBw and RTprop from the samples; Startup ends after three flat rounds
+    /// (§4.3.1.2), and the window settles at two BDPs plus the ACK allowance (§4.6.4.2)
+    #[test]
+    fn model_and_phases_follow_the_path() {
+        let mut p = Path::new();
+        p.round(0); // the first ACK starts the first round
+        for _ in 0..4 {
+            p.round(100_000); // 10 MB/s
+        }
+        assert_eq!(p.bbr.btl_bw(), 10_000_000);
+        assert_eq!(p.bbr.rt_prop_us(), 10_000);
+        assert_eq!(p.bbr.bdp(), Some(100_000));
+        assert_ne!(p.bbr.phase(), Phase::Startup, "three rounds without growth");
+        for _ in 0..3 {
+            p.round(100_000);
+        }
+        assert_eq!(p.bbr.phase(), Phase::ProbeBw);
+        assert_eq!(p.w.cwnd, 2 * 100_000 + 3 * MSS);
+    }
+
+    /// §4.6.4.4: a loss conserves packets for a round, then the window comes back; random
+    /// loss does not shrink the model
+    #[test]
+    fn loss_costs_a_round_not_the_window() {
+        let mut p = Path::new();
+        for _ in 0..12 {
+            p.round(100_000);
+        }
+        let before = p.w.cwnd;
+        p.bbr.on_recovery_start(&mut p.w, 50_000, MSS);
+        assert_eq!(p.w.cwnd, 51_000, "packet conservation");
+        p.round(100_000);
+        p.bbr.on_recovery_end(&mut p.w);
+        assert_eq!(p.w.cwnd, before);
+        p.bbr.on_timeout(&mut p.w, MSS);
+        assert_eq!(p.w.cwnd, MSS, "one segment after a timeout (RFC 5681 §3.1)");
+        for _ in 0..8 {
+            p.round(100_000);
+        }
+        assert_eq!(p.w.cwnd, before, "grows back to the model's window");
+    }
+
+    /// §4.3.4: RTprop not refreshed for 10 s: four segments for 200 ms, then the old window
+    #[test]
+    fn probe_rtt_after_ten_seconds() {
+        let mut p = Path::new();
+        for _ in 0..12 {
+            p.round(100_000);
+        }
+        let before = p.w.cwnd;
+        // 10 s of slightly higher RTT samples: the 10 ms minimum is not seen again.
+        for _ in 0..1001 {
+            p.now_us += 10_000;
+            let now = Instant::from_micros(p.now_us);
+            p.bbr.on_rtt(&mut p.w, 11_000, now, MSS);
+            if p.bbr.phase() == Phase::ProbeRtt {
+                break;
+            }
+        }
+        assert_eq!(p.bbr.phase(), Phase::ProbeRtt);
+        assert_eq!(p.w.cwnd, 4 * MSS);
+        let mut rounds = 0;
+        while p.bbr.phase() == Phase::ProbeRtt && rounds < 100 {
+            p.round(4 * MSS);
+            rounds += 1;
+            if p.bbr.phase() == Phase::ProbeRtt {
+                assert_eq!(p.w.cwnd, 4 * MSS);
+            }
+        }
+        assert_eq!(rounds, 20, "200 ms of 10 ms rounds");
+        assert_eq!(p.bbr.phase(), Phase::ProbeBw);
+        assert_eq!(p.w.cwnd, before, "the window from before ProbeRTT");
     }
 }
