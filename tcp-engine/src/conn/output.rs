@@ -442,7 +442,8 @@ impl Connection {
             self.flags |= Flags::FIN_SENT;
             self.snd_fin = plan.seq + plan.len;
         }
-        if self.flags.contains(Flags::TLP_SEND) {
+        let probe = self.flags.contains(Flags::TLP_SEND);
+        if probe {
             self.flags.remove(Flags::TLP_SEND);
             self.flags |= Flags::TLP_PROBED;
         }
@@ -460,11 +461,13 @@ impl Connection {
         // the last transmission and sees the whole flight.
         // So does the last hole of a recovery episode: what is left to fear then is a lost
         // ACK, which a probe finds sooner than the RTO.
-        let restart_probe = if plan.hole {
-            self.next_hole().is_none()
-        } else {
-            self.flags.contains(Flags::TLP_ARMED)
-        };
+        // A probe itself is followed by the RTO (RFC 8985 §7.3), never by another probe.
+        let restart_probe = !probe
+            && if plan.hole {
+                self.flags.contains(Flags::RECOVERY) && self.next_hole().is_none()
+            } else {
+                self.flags.contains(Flags::TLP_ARMED)
+            };
         if restart_probe || self.timers.get(Timer::Retransmit).is_none() {
             self.arm_retransmit(now, cfg);
         }

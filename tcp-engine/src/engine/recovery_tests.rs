@@ -200,3 +200,38 @@ fn recovery_ends_with_a_usable_window() {
     assert_eq!(stats.timeouts, 0, "{stats:?}");
     assert!(stats.cwnd >= 10 * 1448, "BBR keeps its window: {stats:?}");
 }
+
+/// Probes never replace the RTO for good: a peer that goes silent in the middle of recovery
+/// is given up on after the retransmission limit (MUST-20), like one silent from the start
+#[test]
+fn silence_during_recovery_still_times_out() {
+    let mut ca = config();
+    ca.conn.sack = true;
+    let mut p = Pair::with(ca, ca);
+    let (a, _) = p.established();
+    let mut lose_fourth = drop_copies(3, 1, false);
+    let mut sent = BTreeSet::new();
+    let mut silent = false;
+    p.drop = Box::new(move |s| {
+        if s.from == Side::A && s.len > 0 && !sent.insert(s.seq) {
+            silent = true; // A resent something: B is never heard again
+        }
+        let lost = lose_fourth(s);
+        lost || (silent && s.from == Side::B)
+    });
+    p.a.send(a, &[7u8; 8000]).unwrap();
+    p.run_until(Instant::from_secs(3600));
+    let resent = p
+        .wire
+        .iter()
+        .filter(|s| s.from == Side::A && s.len > 0)
+        .count();
+    assert!(
+        resent < 40,
+        "{resent} data segments: probes must not go on for ever"
+    );
+    assert_eq!(
+        Pair::closed_reason(&p.events_a, a),
+        Some(crate::conn::CloseReason::TimedOut)
+    );
+}
