@@ -9,30 +9,32 @@ use crate::time::Instant;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct RttTimer {
     seq: SeqNumber,
-    /// When it was sent, microseconds (wrapping, never 0); 0 when nothing is timed
-    sent_us: u32,
+    /// When it was sent, microseconds (wrapping) plus one; 0 when nothing is timed (a send
+    /// at the one microsecond in 2^32 that would store 0 just goes untimed)
+    sent_plus_one: u32,
 }
 
 impl RttTimer {
     /// The segment starting at `seq` is being timed, if any
     pub(crate) fn seq(&self) -> Option<SeqNumber> {
-        (self.sent_us != 0).then_some(self.seq)
+        (self.sent_plus_one != 0).then_some(self.seq)
     }
 
     /// Time the segment starting at `seq`, sent at `now`
     pub(crate) fn start(&mut self, seq: SeqNumber, now: Instant) {
         self.seq = seq;
-        self.sent_us = (now.total_micros() as u32).max(1);
+        self.sent_plus_one = (now.total_micros() as u32).wrapping_add(1);
     }
 
     /// Stop timing (the segment was resent, or a sample was taken)
     pub(crate) fn stop(&mut self) {
-        self.sent_us = 0;
+        self.sent_plus_one = 0;
     }
 
-    /// Time since the timed segment was sent (0 µs sent at 0 µs reads as 1 µs after it)
+    /// Time since the timed segment was sent
     pub(crate) fn elapsed(&self, now: Instant) -> Duration {
-        let us = (now.total_micros() as u32).wrapping_sub(self.sent_us);
+        let sent = self.sent_plus_one.wrapping_sub(1);
+        let us = (now.total_micros() as u32).wrapping_sub(sent);
         Duration::from_micros(if us > u32::MAX / 2 { 0 } else { u64::from(us) })
     }
 }
@@ -130,6 +132,24 @@ impl RttEstimator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rtt_timer_measures_exactly_and_across_the_wrap() {
+        let mut t = RttTimer::default();
+        assert_eq!(t.seq(), None);
+        t.start(SeqNumber(7), Instant::ZERO);
+        assert_eq!(t.seq(), Some(SeqNumber(7)));
+        assert_eq!(
+            t.elapsed(Instant::from_millis(20)),
+            Duration::from_millis(20)
+        );
+        let near_wrap = Instant::from_micros((1 << 32) - 5);
+        t.start(SeqNumber(9), near_wrap);
+        let later = Instant::from_micros((1 << 32) + 995);
+        assert_eq!(t.elapsed(later), Duration::from_micros(1000));
+        t.stop();
+        assert_eq!(t.seq(), None);
+    }
 
     const MIN: Duration = Duration::from_secs(1);
     const MAX: Duration = Duration::from_secs(60);
