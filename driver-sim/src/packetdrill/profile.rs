@@ -102,6 +102,7 @@ impl Profile {
                 let c = &mut engine.conn;
                 c.min_rto = Duration::from_millis(30); // net.inet.tcp.rexmit_min
                 c.rto_slop = Duration::from_millis(200); // net.inet.tcp.rexmit_slop
+                c.tail_loss_probe = false; // the default stack has no TLP (RACK stack only)
                 c.connect_timeout = Some(Duration::from_secs(75)); // net.inet.tcp.keepinit
                 c.option_layout = OptionLayout::Bsd;
                 c.rcv_wnd_from_buffer = true;

@@ -85,6 +85,8 @@ pub struct ConnConfig {
     pub rcv_wnd_from_buffer: bool,
     /// Added to every RTO computed from samples or backed off (FreeBSD `rexmit_slop`)
     pub rto_slop: Duration,
+    /// Send tail-loss probes (RFC 8985 §7) when SACK is on; FreeBSD's default stack has none
+    pub tail_loss_probe: bool,
     /// Give up a connection attempt (SYN-SENT) after this long (FreeBSD `keepinit`)
     pub connect_timeout: Option<Duration>,
     /// While our FIN is unacknowledged, every ACK we send repeats it (FreeBSD)
@@ -125,6 +127,7 @@ impl Default for ConnConfig {
             window_shift: None,
             rcv_wnd_from_buffer: false,
             rto_slop: Duration::ZERO,
+            tail_loss_probe: true,
             connect_timeout: None,
             fin_on_acks: false,
             quick_acks: 0,

@@ -175,7 +175,8 @@ impl Connection {
     pub(super) fn arm_retransmit(&mut self, now: Instant, cfg: &ConnConfig) {
         let rto = self.rtt.rto(cfg.max_rto, cfg.rto_slop);
         self.flags.remove(Flags::TLP_ARMED);
-        let tlp_ok = self.flags.contains(Flags::SACK)
+        let tlp_ok = cfg.tail_loss_probe
+            && self.flags.contains(Flags::SACK)
             && (!self.flags.contains(Flags::RECOVERY) || self.next_hole().is_none())
             && self.state.is_synchronized()
             && self.rtt.backoffs() == 0;
