@@ -42,34 +42,45 @@ fn word(c: &[u8], i: usize) -> u64 {
     ])
 }
 
-/// Bytes summed per block of [`sum_native`]: one carry chain of 16 words
+/// `acc` plus the words of `block` (a multiple of 8 bytes long) as one carry chain: every
+/// word also adds the carry out of the previous one (one `adc` instruction per 8 bytes on
+/// x86-64); the carry left at the end wraps around (RFC 1071 §2(C) end-around carry)
+#[inline(always)]
+fn chain(mut acc: u64, block: &[u8]) -> u64 {
+    let mut carry = false;
+    for i in 0..block.len() / 8 {
+        (acc, carry) = add_with_carry(acc, word(block, 8 * i), carry);
+    }
+    add_carry(acc, u64::from(carry))
+}
+
+/// Bytes per carry chain in [`sum_native`]
 const BLOCK: usize = 128;
 
 /// The 64-bit end-around-carry sum of `data`, in native byte order
 ///
 /// Folding the result with [`fold`] gives the 16-bit one's complement sum (in native order).
-/// Each 128-byte block is one chain of additions where every word also adds the carry out
-/// of the previous one (one `adc` instruction per 8 bytes on x86-64, as in RFC 1071 §4.2's
-/// end-around carry taken a word at a time); the carry left at the end of a block wraps
-/// around into the accumulator.
+/// The bulk goes in 128-byte carry chains ([`chain`]) alternating between two accumulators,
+/// so that consecutive chains do not wait for each other's carries.
 fn sum_native(data: &[u8]) -> u64 {
-    let mut acc = 0u64;
-    let mut blocks = data.chunks_exact(BLOCK);
-    for b in &mut blocks {
-        let mut carry = false;
-        for i in 0..BLOCK / 8 {
-            (acc, carry) = add_with_carry(acc, word(b, 8 * i), carry);
-        }
-        acc = add_carry(acc, u64::from(carry));
+    let (mut acc, mut other) = (0u64, 0u64);
+    let mut pairs = data.chunks_exact(2 * BLOCK);
+    for p in &mut pairs {
+        let (a, b) = p.split_at(BLOCK);
+        acc = chain(acc, a);
+        other = chain(other, b);
     }
-    // The rest (under 128 bytes) in 32-byte blocks, then words.
-    let mut quads = blocks.remainder().chunks_exact(32);
+    let mut rest = pairs.remainder();
+    if rest.len() >= BLOCK {
+        let (a, b) = rest.split_at(BLOCK);
+        other = chain(other, a);
+        rest = b;
+    }
+    acc = add_carry(acc, other);
+    // The rest (under 128 bytes) in 32-byte chains, then words.
+    let mut quads = rest.chunks_exact(32);
     for q in &mut quads {
-        let mut carry = false;
-        for i in 0..4 {
-            (acc, carry) = add_with_carry(acc, word(q, 8 * i), carry);
-        }
-        acc = add_carry(acc, u64::from(carry));
+        acc = chain(acc, q);
     }
     let mut words = quads.remainder().chunks_exact(8);
     let mut carry = false;
