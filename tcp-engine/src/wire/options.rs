@@ -307,6 +307,7 @@ impl TcpOptions {
 
     /// Whether these are at most timestamps, in the Linux layout (NOP, NOP, timestamps): the
     /// options of nearly every segment after the handshake, which skip the general layout code
+    #[inline]
     fn timestamps_only(&self) -> bool {
         self.layout == OptionLayout::Linux
             && self.mss.is_none()
@@ -316,10 +317,17 @@ impl TcpOptions {
     }
 
     /// Bytes these options take on the wire, padded to a multiple of 4
+    #[inline]
     pub fn wire_len(&self) -> usize {
         if self.timestamps_only() {
             return if self.timestamps.is_some() { 12 } else { 0 };
         }
+        self.wire_len_general()
+    }
+
+    /// [`TcpOptions::wire_len`] for any options and layout
+    #[inline(never)]
+    fn wire_len_general(&self) -> usize {
         if self.layout == OptionLayout::Bsd {
             return self.bsd(None);
         }
@@ -397,6 +405,7 @@ impl TcpOptions {
 
     /// Write the options into `buf`, which must hold at least [`TcpOptions::wire_len`] bytes;
     /// returns the number of bytes written
+    #[inline]
     pub fn emit(&self, buf: &mut [u8]) -> usize {
         if self.timestamps_only() {
             let Some((v, e)) = self.timestamps else {
@@ -420,6 +429,12 @@ impl TcpOptions {
             ]);
             return 12;
         }
+        self.emit_general(buf)
+    }
+
+    /// [`TcpOptions::emit`] for any options and layout
+    #[inline(never)]
+    fn emit_general(&self, buf: &mut [u8]) -> usize {
         if self.layout != OptionLayout::Bsd && self.linux_len() > 40 {
             return self.emit_packed(buf);
         }
