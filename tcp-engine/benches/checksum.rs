@@ -1,5 +1,5 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented items
-//! Checksum speed: the engine's wide-word sum against a plain 16-bit-at-a-time loop
+//! Checksum speed: the engine's add-with-carry word sum against a plain 16-bit-at-a-time loop
 //!
 //! `cargo bench -p tcp-engine --bench checksum`; criterion reports throughput in bytes per
 //! second for each size.

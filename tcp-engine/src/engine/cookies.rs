@@ -35,7 +35,7 @@ fn period(now: Instant) -> u64 {
 impl Keys {
     fn cookie_hash(&self, t: &FourTuple, peer_isn: SeqNumber, period: u64) -> u32 {
         let mut h = SipHasher24::new_with_key(&self.cookie_key());
-        h.write_u64(self.index_hash(t));
+        super::isn::write_tuple(&mut h, t);
         h.write_u32(peer_isn.0);
         h.write_u64(period);
         (h.finish() as u32) >> 10

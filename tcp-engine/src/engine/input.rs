@@ -58,16 +58,14 @@ impl Engine<'_> {
                 })
             }
         };
-        if !is_unicast(&src) || !is_unicast(&dst) || repr.src_port == 0 || repr.dst_port == 0 {
-            return Disposition::Dropped(DropReason::BadAddress);
-        }
         let tuple = FourTuple {
             local_addr: dst,
             remote_addr: src,
             local_port: repr.dst_port,
             remote_port: repr.src_port,
         };
-        // One-entry cache: a burst of segments on one connection skips the keyed hash.
+        // One-entry cache: a burst of segments on one connection skips the address checks
+        // (its tuple passed them when it was opened) and the keyed hash.
         let last = self.last_slot;
         if self
             .slots
@@ -76,6 +74,9 @@ impl Engine<'_> {
             .is_some_and(|c| *c.tuple() == tuple)
         {
             return self.deliver_to_connection(now, last, &repr);
+        }
+        if !is_unicast(&src) || !is_unicast(&dst) || repr.src_port == 0 || repr.dst_port == 0 {
+            return Disposition::Dropped(DropReason::BadAddress);
         }
         let hash = self.keys.index_hash(&tuple);
         match self.lookup(hash, &tuple) {

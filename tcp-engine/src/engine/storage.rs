@@ -1,7 +1,7 @@
 //! Caller-provided storage for the engine, and its limits
 //!
 //! Every table is a [`ManagedSlice`]: borrowed arrays on bare metal, owned vectors with the
-//! `alloc` feature ([`EngineStorage::owned`]). Their lengths are the engine's bounds.
+//! `alloc` feature (`EngineStorage::owned`). Their lengths are the engine's bounds.
 
 use core::net::SocketAddr;
 
@@ -110,7 +110,7 @@ pub struct EngineStorage<'a> {
     pub deadline_pos: ManagedSlice<'a, u32>,
 }
 
-/// How many of each thing [`EngineStorage::owned`] makes room for
+/// How many of each thing `EngineStorage::owned` (feature `alloc`) makes room for
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Connections open at once (half-open ones included)

@@ -203,6 +203,23 @@ impl TcpOptions {
 
     /// Parse the option bytes of a header
     pub fn parse(bytes: &[u8]) -> Result<Self, ParseError> {
+        // Fast path: what nearly every segment of an established connection carries
+        // (RFC 7323 Appendix A: NOP, NOP, timestamps), and no options at all.
+        match *bytes {
+            [] => Ok(Self::NONE),
+            [kind::NOP, kind::NOP, kind::TIMESTAMPS, 10, a, b, c, d, e, f, g, h] => Ok(Self {
+                timestamps: Some((
+                    u32::from_be_bytes([a, b, c, d]),
+                    u32::from_be_bytes([e, f, g, h]),
+                )),
+                ..Self::NONE
+            }),
+            _ => Self::parse_general(bytes),
+        }
+    }
+
+    /// [`TcpOptions::parse`] for any layout: every option in turn
+    pub(crate) fn parse_general(bytes: &[u8]) -> Result<Self, ParseError> {
         let mut opts = Self::NONE;
         for option in TcpOptionIter::new(bytes) {
             match option? {
@@ -288,8 +305,29 @@ impl TcpOptions {
         at
     }
 
+    /// Whether these are at most timestamps, in the Linux layout (NOP, NOP, timestamps): the
+    /// options of nearly every segment after the handshake, which skip the general layout code
+    #[inline]
+    fn timestamps_only(&self) -> bool {
+        self.layout == OptionLayout::Linux
+            && self.mss.is_none()
+            && self.window_scale.is_none()
+            && !self.sack_permitted
+            && self.sack_len == 0
+    }
+
     /// Bytes these options take on the wire, padded to a multiple of 4
+    #[inline]
     pub fn wire_len(&self) -> usize {
+        if self.timestamps_only() {
+            return if self.timestamps.is_some() { 12 } else { 0 };
+        }
+        self.wire_len_general()
+    }
+
+    /// [`TcpOptions::wire_len`] for any options and layout
+    #[inline(never)]
+    fn wire_len_general(&self) -> usize {
         if self.layout == OptionLayout::Bsd {
             return self.bsd(None);
         }
@@ -367,7 +405,36 @@ impl TcpOptions {
 
     /// Write the options into `buf`, which must hold at least [`TcpOptions::wire_len`] bytes;
     /// returns the number of bytes written
+    #[inline]
     pub fn emit(&self, buf: &mut [u8]) -> usize {
+        if self.timestamps_only() {
+            let Some((v, e)) = self.timestamps else {
+                return 0;
+            };
+            let [v0, v1, v2, v3] = v.to_be_bytes();
+            let [e0, e1, e2, e3] = e.to_be_bytes();
+            buf[..12].copy_from_slice(&[
+                kind::NOP,
+                kind::NOP,
+                kind::TIMESTAMPS,
+                10,
+                v0,
+                v1,
+                v2,
+                v3,
+                e0,
+                e1,
+                e2,
+                e3,
+            ]);
+            return 12;
+        }
+        self.emit_general(buf)
+    }
+
+    /// [`TcpOptions::emit`] for any options and layout
+    #[inline(never)]
+    fn emit_general(&self, buf: &mut [u8]) -> usize {
         if self.layout != OptionLayout::Bsd && self.linux_len() > 40 {
             return self.emit_packed(buf);
         }

@@ -1,4 +1,5 @@
-//! Property tests of the wire layer: any valid repr emits and re-parses to itself
+//! Property tests of the wire layer: any valid repr emits and re-parses to itself, and the
+//! option fast paths agree with the general code
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -81,5 +82,57 @@ proptest! {
         let src = IpAddr::V4(Ipv4Addr::LOCALHOST);
         let _ = TcpRepr::parse_bytes(&bytes, &src, &src, ChecksumCheck::Verify);
         let _ = TcpRepr::parse_bytes(&bytes, &src, &src, ChecksumCheck::Skip);
+    }
+}
+
+/// Option bytes: arbitrary, or the NOP, NOP, timestamps layout the fast path takes, possibly
+/// with one byte changed or cut short or extended
+fn option_bytes() -> impl Strategy<Value = std::vec::Vec<u8>> {
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..=40),
+        (
+            any::<[u8; 8]>(),
+            any::<(usize, u8)>(),
+            0usize..3,
+            any::<u8>()
+        )
+            .prop_map(|(ts, (at, byte), shape, extra)| {
+                let mut b = std::vec![1, 1, 8, 10];
+                b.extend_from_slice(&ts);
+                match shape {
+                    0 => b[at % 12] = byte,
+                    1 => b.truncate(at % 12),
+                    _ => b.push(extra),
+                }
+                b
+            }),
+        any::<[u8; 8]>().prop_map(|ts| {
+            let mut b = std::vec![1, 1, 8, 10];
+            b.extend_from_slice(&ts);
+            b
+        }),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn option_fast_path_matches_general_parser(bytes in option_bytes()) {
+        prop_assert_eq!(TcpOptions::parse(&bytes), TcpOptions::parse_general(&bytes));
+    }
+}
+
+proptest! {
+    #[test]
+    fn timestamps_only_emit_is_the_linux_layout(v in any::<u32>(), e in any::<u32>()) {
+        let o = TcpOptions { timestamps: Some((v, e)), ..TcpOptions::NONE };
+        let mut buf = [0u8; 40];
+        prop_assert_eq!(o.wire_len(), 12);
+        prop_assert_eq!(o.emit(&mut buf), 12);
+        let mut want = std::vec![1, 1, 8, 10];
+        want.extend_from_slice(&v.to_be_bytes());
+        want.extend_from_slice(&e.to_be_bytes());
+        prop_assert_eq!(&buf[..12], &want[..]);
+        prop_assert_eq!(TcpOptions::NONE.wire_len(), 0);
+        prop_assert_eq!(TcpOptions::NONE.emit(&mut buf), 0);
     }
 }
