@@ -64,8 +64,14 @@ impl Instant {
 }
 
 /// Microseconds of a duration, saturating at `u64::MAX`
-fn duration_micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+///
+/// Whole seconds times a million plus the sub-second microseconds, in 64-bit arithmetic
+/// (`Duration::as_micros` works in 128 bits, and this runs for every timer set).
+#[inline]
+pub(crate) fn duration_micros(d: Duration) -> u64 {
+    d.as_secs()
+        .saturating_mul(1_000_000)
+        .saturating_add(u64::from(d.subsec_micros()))
 }
 
 impl Add<Duration> for Instant {

@@ -5,7 +5,7 @@ use super::{
 };
 use crate::seq::SeqNumber;
 use crate::time::Instant;
-use crate::wire::{SackBlock, TcpFlags, TcpOptions, TcpPacket, TcpRepr};
+use crate::wire::{checksum, SackBlock, TcpFlags, TcpOptions, TcpRepr};
 
 /// What one call to `poll_transmit` decided to send
 struct Plan {
@@ -382,21 +382,16 @@ impl Connection {
             options: plan.options,
             payload: &[],
         };
-        let header = repr.header_len();
+        let header = repr.emit_header(out, plan.len)?;
         let total = header + plan.len;
-        if out.len() < total {
-            return None;
-        }
-        repr.emit_no_checksum(out)?;
-        let mut packet = TcpPacket::new_unchecked(&mut out[..total]);
+        let segment = &mut out[..total];
         if plan.len > 0 {
             let offset = plan.seq.bytes_after(self.data_start()) as usize;
-            let copied = self
-                .tx
-                .peek(bufs.tx, offset, &mut packet.payload_mut()[..plan.len]);
+            let copied = self.tx.peek(bufs.tx, offset, &mut segment[header..]);
             debug_assert_eq!(copied, plan.len);
         }
-        packet.fill_checksum(&self.tuple.local_addr, &self.tuple.remote_addr);
+        let sum = checksum::tcp(&self.tuple.local_addr, &self.tuple.remote_addr, segment);
+        segment[16..18].copy_from_slice(&sum.to_be_bytes());
         Some(total)
     }
 

@@ -173,25 +173,26 @@ impl Connection {
     /// PTO = 2·SRTT (plus a delayed-ACK allowance for a single segment) when it comes before
     /// the RTO and SACK is on, the RTO otherwise (RFC 8985 §7.2)
     pub(super) fn arm_retransmit(&mut self, now: Instant, cfg: &ConnConfig) {
-        let rto = self.rtt.rto(cfg.max_rto, cfg.rto_slop);
+        // In microseconds: this runs for every segment of new data sent.
+        let rto = self.rtt.rto_micros(cfg.max_rto, cfg.rto_slop);
         self.flags.remove(Flags::TLP_ARMED);
         let tlp_ok = cfg.tail_loss_probe
             && self.flags.contains(Flags::SACK)
             && (!self.flags.contains(Flags::RECOVERY) || self.next_hole().is_none())
             && self.state.is_synchronized()
             && self.rtt.backoffs() == 0;
-        if let (true, Some(srtt)) = (tlp_ok, self.rtt.srtt()) {
-            let mut pto = (srtt * 2).max(core::time::Duration::from_millis(10));
+        if let (true, Some(srtt)) = (tlp_ok, self.rtt.srtt_micros()) {
+            let mut pto = (srtt * 2).max(10_000);
             if self.snd_max.bytes_after(self.snd_una) <= self.eff_mss() {
-                pto += core::time::Duration::from_millis(200); // WCDelAckT
+                pto += 200_000; // WCDelAckT, 200 ms
             }
             if pto < rto {
                 self.flags |= Flags::TLP_ARMED;
-                self.timers.set(Timer::Retransmit, now + pto);
+                self.timers.set_micros(Timer::Retransmit, now.total_micros().saturating_add(pto));
                 return;
             }
         }
-        self.timers.set(Timer::Retransmit, now + rto);
+        self.timers.set_micros(Timer::Retransmit, now.total_micros().saturating_add(rto));
     }
 
     /// The probe timeout fired: send the last segment again and fall back to the RTO

@@ -58,7 +58,7 @@ pub(crate) struct RttEstimator {
 const GRANULARITY_US: u32 = 1_000;
 
 fn micros(d: Duration) -> u32 {
-    u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
+    u32::try_from(crate::time::duration_micros(d)).unwrap_or(u32::MAX)
 }
 
 impl RttEstimator {
@@ -105,11 +105,23 @@ impl RttEstimator {
     /// The current timeout, backoff included, capped at `max_rto`; `slop` is added to
     /// timeouts from samples or backoff (FreeBSD `rexmit_slop`)
     pub(crate) fn rto(&self, max_rto: Duration, slop: Duration) -> Duration {
+        Duration::from_micros(self.rto_micros(max_rto, slop))
+    }
+
+    /// [`RttEstimator::rto`] in microseconds
+    #[inline]
+    pub(crate) fn rto_micros(&self, max_rto: Duration, slop: Duration) -> u64 {
         let mut shifted = u64::from(self.rto) << u32::from(self.backoff.min(32));
         if self.has_sample || self.backoff > 0 {
             shifted += u64::from(micros(slop));
         }
-        Duration::from_micros(shifted.min(u64::from(micros(max_rto))))
+        shifted.min(u64::from(micros(max_rto)))
+    }
+
+    /// The smoothed RTT in microseconds, if measured
+    #[inline]
+    pub(crate) fn srtt_micros(&self) -> Option<u64> {
+        self.has_sample.then_some(u64::from(self.srtt))
     }
 
     /// The smoothed RTT, if measured

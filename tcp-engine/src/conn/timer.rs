@@ -39,6 +39,12 @@ impl TimerTable {
         self.at[timer as usize] = at.total_micros().min(u64::MAX - 1);
     }
 
+    /// Arm `timer` for `at` microseconds
+    #[inline]
+    pub(crate) fn set_micros(&mut self, timer: Timer, at: u64) {
+        self.at[timer as usize] = at.min(u64::MAX - 1);
+    }
+
     /// Stop `timer`
     pub(crate) fn stop(&mut self, timer: Timer) {
         self.at[timer as usize] = u64::MAX;

@@ -109,25 +109,37 @@ impl<'a> TcpRepr<'a> {
 
     /// Like [`TcpRepr::emit`], leaving the checksum field zero (for offload)
     pub fn emit_no_checksum(&self, buf: &mut [u8]) -> Option<usize> {
-        let header_len = self.header_len();
+        let header_len = self.emit_header(buf, self.payload.len())?;
         let len = header_len + self.payload.len();
-        if !self.options_fit() || buf.len() < len {
+        buf[header_len..len].copy_from_slice(self.payload);
+        Some(len)
+    }
+
+    /// Write the header (fixed part with a zero checksum, then the options) of a segment
+    /// whose `payload_len` payload bytes the caller puts after it; `self.payload` is not
+    /// read. Returns the header length, or `None` (and writes nothing) when `buf` cannot
+    /// hold header and payload or the options do not fit in a header.
+    #[inline]
+    pub(crate) fn emit_header(&self, buf: &mut [u8], payload_len: usize) -> Option<usize> {
+        let options_len = self.options.wire_len();
+        let header_len = HEADER_LEN + options_len;
+        if options_len > 40 || buf.len() < header_len + payload_len {
             return None;
         }
-        let buf = &mut buf[..len];
-        let mut packet = TcpPacket::new_unchecked(&mut *buf);
-        packet.set_src_port(self.src_port);
-        packet.set_dst_port(self.dst_port);
-        packet.set_seq_number(self.seq_number);
-        packet.set_ack_number(self.ack_number);
-        packet.set_header_len(header_len);
-        packet.set_flags(self.flags);
-        packet.set_window_len(self.window_len);
-        packet.set_checksum(0);
-        packet.set_urgent_at(self.urgent_pointer);
-        self.options.emit(packet.options_mut());
-        packet.payload_mut().copy_from_slice(self.payload);
-        Some(len)
+        // The fixed header is assembled in registers and stored in one go.
+        let mut h = [0u8; HEADER_LEN];
+        h[0..2].copy_from_slice(&self.src_port.to_be_bytes());
+        h[2..4].copy_from_slice(&self.dst_port.to_be_bytes());
+        h[4..8].copy_from_slice(&self.seq_number.0.to_be_bytes());
+        h[8..12].copy_from_slice(&self.ack_number.0.to_be_bytes());
+        h[12] = ((header_len / 4) as u8) << 4;
+        h[13] = self.flags.bits();
+        h[14..16].copy_from_slice(&self.window_len.to_be_bytes());
+        h[18..20].copy_from_slice(&self.urgent_pointer.to_be_bytes());
+        let (fixed, rest) = buf.split_at_mut(HEADER_LEN);
+        fixed.copy_from_slice(&h);
+        self.options.emit(&mut rest[..options_len]);
+        Some(header_len)
     }
 }
 
