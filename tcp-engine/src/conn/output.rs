@@ -87,6 +87,16 @@ impl Connection {
             }
             _ => {}
         }
+        // The poll that ends every burst, answered before any option is built: no flag asks
+        // for a segment, no FIN waits, nothing is being recovered and every queued byte has
+        // been sent, so none of the cases below can apply.
+        let asks =
+            Flags::ACK_NOW | Flags::PROBE | Flags::TLP_SEND | Flags::FIN_QUEUED | Flags::RECOVERY;
+        if !self.flags.intersects(asks)
+            && self.tx.len() <= self.snd_nxt.bytes_after(self.data_start()) as usize
+        {
+            return None;
+        }
         let mut options = TcpOptions::NONE;
         if ts {
             options.timestamps = Some((self.ts_now(now), self.ts_recent));

@@ -188,11 +188,13 @@ impl Connection {
             }
             if pto < rto {
                 self.flags |= Flags::TLP_ARMED;
-                self.timers.set_micros(Timer::Retransmit, now.total_micros().saturating_add(pto));
+                self.timers
+                    .set_micros(Timer::Retransmit, now.total_micros().saturating_add(pto));
                 return;
             }
         }
-        self.timers.set_micros(Timer::Retransmit, now.total_micros().saturating_add(rto));
+        self.timers
+            .set_micros(Timer::Retransmit, now.total_micros().saturating_add(rto));
     }
 
     /// The probe timeout fired: send the last segment again and fall back to the RTO

@@ -300,7 +300,7 @@ impl Engine<'_> {
         self.check(h).map_err(|_| RecvError::InvalidHandle)?;
         let now = self.now;
         let r = self.with_conn(h.index, |c, bufs, cfg, _| c.recv(now, bufs, out, cfg));
-        self.after_change(h.index);
+        self.after_read(h.index, &r);
         r.unwrap_or(Err(RecvError::InvalidHandle))
     }
 
@@ -314,8 +314,16 @@ impl Engine<'_> {
         self.check(h).map_err(|_| RecvError::InvalidHandle)?;
         let now = self.now;
         let r = self.with_conn(h.index, |c, bufs, cfg, _| c.recv_with(now, bufs, cfg, f));
-        self.after_change(h.index);
+        self.after_read(h.index, &r);
         r.unwrap_or(Err(RecvError::InvalidHandle))
+    }
+
+    /// A read that consumed nothing changed no timer, state or output (only whether the
+    /// next data raises `Readable`): the bookkeeping of [`Engine::after_change`] is skipped
+    fn after_read(&mut self, slot: u32, r: &Option<Result<usize, RecvError>>) {
+        if matches!(r, Some(Ok(n)) if *n > 0) {
+            self.after_change(slot);
+        }
     }
 
     /// Discard queued data not yet sent (FLUSH, MAY-14); returns how many bytes

@@ -38,7 +38,24 @@ impl<'a> DeadlineHeap<'a> {
     /// Returns whether `slot` now has the requested deadline: `false` (and nothing changes)
     /// when `slot` is out of range, or when inserting into a heap already holding as many
     /// entries as it can.
+    #[inline]
     pub(crate) fn set(&mut self, slot: u32, deadline: Option<u64>) -> bool {
+        // The common case on every segment, checked inline: nothing moves.
+        match (self.pos.get(slot as usize), deadline) {
+            (Some(&ABSENT), None) => return true,
+            (Some(&at), Some(d))
+                if at != ABSENT && self.heap.get(at as usize).map(|e| e.0) == Some(d) =>
+            {
+                return true
+            }
+            _ => {}
+        }
+        self.set_moving(slot, deadline)
+    }
+
+    /// [`DeadlineHeap::set`] when the deadline changes: insert, sift or remove
+    #[inline(never)]
+    fn set_moving(&mut self, slot: u32, deadline: Option<u64>) -> bool {
         let Some(&at) = self.pos.get(slot as usize) else {
             return false;
         };
@@ -84,6 +101,7 @@ impl<'a> DeadlineHeap<'a> {
     }
 
     /// The earliest `(deadline, slot)`; among equal deadlines, any one of them
+    #[inline]
     pub(crate) fn peek(&self) -> Option<(u64, u32)> {
         self.heap[..self.len].first().copied()
     }

@@ -299,6 +299,7 @@ impl<'a> Engine<'a> {
     ///
     /// May return something new after any `handle_*` call or application call.
     #[must_use]
+    #[inline]
     pub fn poll_event(&mut self) -> Option<(ConnHandle, Event)> {
         self.events.pop()
     }
@@ -307,6 +308,7 @@ impl<'a> Engine<'a> {
     ///
     /// May change after any `handle_*`, application or `poll_transmit` call.
     #[must_use]
+    #[inline]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let conn = self.deadlines.peek().map(|(t, _)| Instant::from_micros(t));
         let tw = self.time_wait.head(self.now).map(|(_, t)| t);
@@ -508,6 +510,22 @@ impl<'a> Engine<'a> {
 
     /// Bookkeeping after anything touched a connection: queues, TIME-WAIT, freeing, timers
     fn after_change(&mut self, slot: u32) {
+        // The common case, decided with one look at the slot: an open connection that is
+        // neither half-open nor closing down only needs its deadline and the dirty list.
+        let settled = self.slots.get(slot as usize).and_then(|s| {
+            let conn = s.conn.as_ref()?;
+            let busy = matches!(s.owner, Owner::HalfOpen(_))
+                || matches!(
+                    conn.state(),
+                    State::Closed | State::Listen | State::TimeWait
+                );
+            (!busy).then(|| conn.poll_at())
+        });
+        if let Some(at) = settled {
+            self.deadlines.set(slot, at.map(Instant::total_micros));
+            self.push_dirty(slot);
+            return;
+        }
         self.promote(slot);
         self.update_deadline(slot);
         if !self.reap(slot) {

@@ -23,6 +23,7 @@ impl<'a, T: Copy> Queue<'a, T> {
         }
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, item: T) -> bool {
         let cap = self.ring.len();
         if self.len == cap {
@@ -34,6 +35,7 @@ impl<'a, T: Copy> Queue<'a, T> {
         true
     }
 
+    #[inline]
     pub(crate) fn front(&self) -> Option<T> {
         if self.len == 0 {
             None
@@ -42,10 +44,14 @@ impl<'a, T: Copy> Queue<'a, T> {
         }
     }
 
+    #[inline]
     pub(crate) fn pop(&mut self) -> Option<T> {
         let item = self.front()?;
         self.ring[self.head] = None;
-        self.head = (self.head + 1) % self.ring.len();
+        self.head += 1;
+        if self.head == self.ring.len() {
+            self.head = 0;
+        }
         self.len -= 1;
         Some(item)
     }

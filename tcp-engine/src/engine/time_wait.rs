@@ -201,6 +201,7 @@ impl<'a> TimeWaitTable<'a> {
     }
 
     /// The oldest live entry, with its expiry
+    #[inline]
     pub(crate) fn head(&self, now: Instant) -> Option<(u32, Instant)> {
         (self.len > 0 && self.ring[self.head].alive())
             .then(|| (self.head as u32, self.ring[self.head].expiry(now)))
