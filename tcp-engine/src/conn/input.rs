@@ -57,6 +57,9 @@ impl Connection {
         match self.state {
             State::Closed | State::Listen => SegmentOutcome::Ignored,
             State::SynSent => self.syn_sent(now, seg, bufs, cfg, sink),
+            State::Established if self.predicted(seg) => {
+                self.predicted_data(now, seg, bufs, cfg, sink)
+            }
             _ => self.synchronized(now, seg, bufs, cfg, sink),
         }
     }
@@ -131,7 +134,7 @@ impl Connection {
     }
 
     /// Every state from SYN-RECEIVED on (RFC 9293 §3.10.7.4)
-    fn synchronized(
+    pub(super) fn synchronized(
         &mut self,
         now: Instant,
         seg: &TcpRepr<'_>,
@@ -332,7 +335,7 @@ impl Connection {
     }
 
     /// Remember the peer's timestamp for echoing (RFC 7323 §4.3)
-    fn note_timestamp(&mut self, seg: &TcpRepr<'_>) {
+    pub(super) fn note_timestamp(&mut self, seg: &TcpRepr<'_>) {
         if let Some((tsval, _)) = seg.options.timestamps {
             if self.flags.contains(Flags::TIMESTAMPS)
                 && seg.seq_number.le(self.rcv_nxt)
@@ -344,7 +347,7 @@ impl Connection {
     }
 
     /// Update SND.WND from a segment (RFC 9293 §3.10.7.4, fifth check, ESTABLISHED)
-    fn update_send_window(&mut self, seg: &TcpRepr<'_>, force: bool) {
+    pub(super) fn update_send_window(&mut self, seg: &TcpRepr<'_>, force: bool) {
         if force
             || self.snd_wl1.lt(seg.seq_number)
             || (self.snd_wl1 == seg.seq_number && self.snd_wl2.le(seg.ack_number))
@@ -486,7 +489,7 @@ impl Connection {
     }
 
     /// Segment text (RFC 9293 §3.10.7.4, seventh check) with out-of-order reassembly
-    fn receive_text(
+    pub(super) fn receive_text(
         &mut self,
         now: Instant,
         seg: &TcpRepr<'_>,

@@ -16,6 +16,7 @@ mod event;
 mod input;
 mod open;
 mod output;
+mod predict;
 mod recovery;
 mod ring;
 mod rtt;
@@ -461,7 +462,7 @@ impl Connection {
         (cap.saturating_sub(used) as u32).min(max)
     }
 
-    fn arm_keep_alive(&mut self, now: Instant, cfg: &ConnConfig) {
+    pub(super) fn arm_keep_alive(&mut self, now: Instant, cfg: &ConnConfig) {
         match cfg.keep_alive {
             Some(ka) if self.flags.contains(Flags::KEEP_ALIVE) && self.state.is_synchronized() => {
                 self.timers.set(Timer::KeepAlive, now + ka.idle);

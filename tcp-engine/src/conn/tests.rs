@@ -139,6 +139,18 @@ impl T {
             .handle_segment(self.now, r, &mut bufs, &self.cfg, &mut |e| events.push(e))
     }
 
+    /// Like [`T::deliver`], always through the full path of RFC 9293 §3.10.7.4 (never the
+    /// header prediction)
+    pub(super) fn deliver_full(&mut self, r: &TcpRepr<'_>) -> SegmentOutcome {
+        let mut bufs = Buffers {
+            rx: &mut self.rx,
+            tx: &mut self.tx,
+        };
+        let events = &mut self.events;
+        self.conn
+            .synchronized(self.now, r, &mut bufs, &self.cfg, &mut |e| events.push(e))
+    }
+
     /// Everything the connection sends now: (flags, seq, payload length, window field)
     pub(super) fn drain_raw(&mut self) -> Vec<(TcpFlags, SeqNumber, usize, u16)> {
         let mut out = Vec::new();
