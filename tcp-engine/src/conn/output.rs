@@ -13,7 +13,6 @@ struct Plan {
     seq: SeqNumber,
     /// Payload bytes taken from the send buffer at `seq`
     len: usize,
-    options: TcpOptions,
     /// A hole resent in recovery: SND.NXT does not move
     hole: bool,
 }
@@ -32,25 +31,32 @@ impl Connection {
         out: &mut [u8],
         sink: &mut impl EventSink,
     ) -> Option<usize> {
-        let Some(plan) = self.plan(now, cfg, out.len()) else {
+        let mut options = TcpOptions::NONE;
+        let Some(plan) = self.plan(now, cfg, out.len(), &mut options) else {
             self.arm_persist(now, cfg);
             return None;
         };
         let edge = self.advertised_edge(bufs, cfg, plan.flags.contains(TcpFlags::SYN));
-        let len = self.emit(bufs, &plan, edge, out)?;
+        let len = self.emit(bufs, &plan, &options, edge, out)?;
         self.commit(now, cfg, &plan, edge, sink);
         Some(len)
     }
 
-    fn plan(&self, now: Instant, cfg: &ConnConfig, room: usize) -> Option<Plan> {
+    /// What to send next; the segment's options are left in `options` (kept out of the
+    /// returned plan so they are built in place, never copied)
+    fn plan(
+        &self,
+        now: Instant,
+        cfg: &ConnConfig,
+        room: usize,
+        options: &mut TcpOptions,
+    ) -> Option<Plan> {
         let ack_flag = TcpFlags::ACK;
         if self.flags.contains(Flags::RST_NOW) && self.state != State::Closed {
-            let options = TcpOptions::NONE;
             return Some(Plan {
                 flags: TcpFlags::RST | ack_flag,
                 seq: self.snd_max, // the highest sent: never below what the peer holds
                 len: 0,
-                options,
                 hole: false,
             });
         }
@@ -58,7 +64,7 @@ impl Connection {
         match self.state {
             State::Closed | State::Listen => return None,
             State::SynSent | State::SynReceived if self.snd_nxt == self.iss => {
-                let mut options = TcpOptions {
+                *options = TcpOptions {
                     layout: cfg.option_layout,
                     mss: Some(cfg.mss),
                     ..TcpOptions::NONE
@@ -81,7 +87,6 @@ impl Connection {
                     flags,
                     seq: self.iss,
                     len: 0,
-                    options,
                     hole: false,
                 });
             }
@@ -97,7 +102,6 @@ impl Connection {
         {
             return None;
         }
-        let mut options = TcpOptions::NONE;
         if ts {
             options.timestamps = Some((self.ts_now(now), self.ts_recent));
         }
@@ -112,11 +116,12 @@ impl Connection {
                 });
             }
         }
-        let header = crate::wire::HEADER_LEN + options.wire_len();
+        let options_len = options.wire_len();
+        let header = crate::wire::HEADER_LEN + options_len;
         if room < header {
             return None;
         }
-        if let Some(plan) = self.plan_data(room - header, &options) {
+        if let Some(plan) = self.plan_data(room - header, options_len) {
             return Some(plan);
         }
         if self.flags.contains(Flags::PROBE) && self.state.is_synchronized() {
@@ -125,7 +130,6 @@ impl Connection {
                 flags: ack_flag,
                 seq: self.snd_una - 1u32,
                 len: 0,
-                options,
                 hole: false,
             });
         }
@@ -143,7 +147,6 @@ impl Connection {
                 flags: ack_flag | TcpFlags::FIN,
                 seq: self.snd_fin,
                 len: 0,
-                options,
                 hole: false,
             });
         }
@@ -152,7 +155,6 @@ impl Connection {
                 flags: ack_flag,
                 seq: self.snd_max, // the highest sent: never below what the peer holds
                 len: 0,
-                options,
                 hole: false,
             });
         }
@@ -161,7 +163,7 @@ impl Connection {
 
     /// Data and FIN, within the send and congestion windows, with Nagle and sender-side SWS
     /// avoidance (SHLD-7, MUST-38)
-    fn plan_data(&self, room: usize, options: &TcpOptions) -> Option<Plan> {
+    fn plan_data(&self, room: usize, options_len: usize) -> Option<Plan> {
         let may_send = match self.state {
             State::Established
             | State::CloseWait
@@ -175,16 +177,16 @@ impl Connection {
             return None;
         }
         let seg_max = usize::from(self.snd_mss)
-            .saturating_sub(options.wire_len())
+            .saturating_sub(options_len)
             .max(1)
             .min(room);
         let fin_pos = self.fin_seq_out();
         if self.flags.contains(Flags::TLP_SEND) {
-            if let Some(plan) = self.plan_probe(seg_max, fin_pos, options) {
+            if let Some(plan) = self.plan_probe(seg_max, fin_pos) {
                 return Some(plan);
             }
         }
-        if let Some(plan) = self.plan_hole(seg_max, fin_pos, options) {
+        if let Some(plan) = self.plan_hole(seg_max, fin_pos) {
             return Some(plan);
         }
         let data_start = self.data_start();
@@ -225,14 +227,13 @@ impl Connection {
             flags,
             seq: self.snd_nxt,
             len,
-            options: *options,
             hole: false,
         })
     }
 
     /// The tail-loss probe: new data if the windows allow it, else the last segment sent
     /// again (RFC 8985 §7.3)
-    fn plan_probe(&self, seg_max: usize, fin_pos: SeqNumber, options: &TcpOptions) -> Option<Plan> {
+    fn plan_probe(&self, seg_max: usize, fin_pos: SeqNumber) -> Option<Plan> {
         let flight = self.snd_max.bytes_after(self.snd_una) as usize;
         let unsent = self
             .tx
@@ -250,8 +251,7 @@ impl Connection {
                 flags,
                 seq: self.snd_nxt,
                 len,
-                options: *options,
-                hole: false,
+                    hole: false,
             });
         }
         let fin_in_flight = self.flags.contains(Flags::FIN_SENT) && self.snd_max.gt(fin_pos);
@@ -270,13 +270,12 @@ impl Connection {
             flags,
             seq,
             len,
-            options: *options,
             hole: true,
         })
     }
 
     /// A lost range to resend in recovery (RFC 6675 §5 step C, RFC 6582 §3.2)
-    fn plan_hole(&self, seg_max: usize, fin_pos: SeqNumber, options: &TcpOptions) -> Option<Plan> {
+    fn plan_hole(&self, seg_max: usize, fin_pos: SeqNumber) -> Option<Plan> {
         let (seq, hole) = self.next_hole()?;
         let sack = self.flags.contains(Flags::SACK);
         // The first retransmission of an episode always goes (fast retransmit), and so does
@@ -304,7 +303,6 @@ impl Connection {
             flags,
             seq,
             len,
-            options: *options,
             hole: true,
         })
     }
@@ -366,6 +364,7 @@ impl Connection {
         &self,
         bufs: &Buffers<'_>,
         plan: &Plan,
+        options: &TcpOptions,
         edge: SeqNumber,
         out: &mut [u8],
     ) -> Option<usize> {
@@ -389,7 +388,7 @@ impl Connection {
                 window_len
             },
             urgent_pointer: 0,
-            options: plan.options,
+            options: *options,
             payload: &[],
         };
         let header = repr.emit_header(out, plan.len)?;

@@ -10,6 +10,19 @@ pub(crate) struct Ring {
     len: u32,
 }
 
+/// `pos` reduced into `0..cap` (`cap > 0`): positions are sums of two values below the
+/// capacity, so one subtraction does it without a division on every segment
+#[inline]
+fn wrap(pos: usize, cap: usize) -> usize {
+    if pos < cap {
+        pos
+    } else if pos - cap < cap {
+        pos - cap
+    } else {
+        pos % cap
+    }
+}
+
 impl Ring {
     /// Bytes held
     pub(crate) fn len(&self) -> usize {
@@ -42,7 +55,7 @@ impl Ring {
             return 0;
         }
         let n = data.len().min(cap - offset);
-        let mut pos = (self.start as usize + offset) % cap;
+        let mut pos = wrap(self.start as usize + offset, cap);
         let mut done = 0;
         while done < n {
             let chunk = (n - done).min(cap - pos);
@@ -65,7 +78,7 @@ impl Ring {
             return 0;
         }
         let n = out.len().min(self.len() - offset);
-        let mut pos = (self.start as usize + offset) % cap;
+        let mut pos = wrap(self.start as usize + offset, cap);
         let mut done = 0;
         while done < n {
             let chunk = (n - done).min(cap - pos);
@@ -83,7 +96,7 @@ impl Ring {
             return (&[], &[]);
         }
         let n = self.len() - offset;
-        let pos = (self.start as usize + offset) % cap;
+        let pos = wrap(self.start as usize + offset, cap);
         let first = n.min(cap - pos);
         (&buf[pos..pos + first], &buf[..n - first])
     }
@@ -99,7 +112,7 @@ impl Ring {
         if buf.is_empty() {
             return;
         }
-        self.start = ((self.start as usize + n) % buf.len()) as u32;
+        self.start = wrap(self.start as usize + n, buf.len()) as u32;
         // The start keeps moving even when the ring empties: out-of-order data may already
         // sit past the filled part, at offsets counted from here.
         self.len -= n as u32;

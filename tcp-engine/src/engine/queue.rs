@@ -30,7 +30,8 @@ impl<'a, T: Copy> Queue<'a, T> {
             self.dropped = self.dropped.wrapping_add(1);
             return false;
         }
-        self.ring[(self.head + self.len) % cap] = Some(item);
+        let at = self.head + self.len; // both below `cap`
+        self.ring[if at >= cap { at - cap } else { at }] = Some(item);
         self.len += 1;
         true
     }
