@@ -42,6 +42,31 @@ impl Connection {
         Some(len)
     }
 
+    /// Whether [`Connection::poll_transmit`] may write a segment now; `false` means it
+    /// certainly writes none (the engine then leaves the connection off its transmit list)
+    #[inline]
+    pub fn wants_to_transmit(&self) -> bool {
+        if self.flags.contains(Flags::RST_NOW) && self.state != State::Closed {
+            return true;
+        }
+        match self.state {
+            State::Closed | State::Listen => false,
+            State::SynSent | State::SynReceived if self.snd_nxt == self.iss => true,
+            _ => self.asks_to_send(),
+        }
+    }
+
+    /// After the RST and SYN cases: whether any case of [`Connection::plan`] can apply. When
+    /// no flag asks for a segment (ACK, probe, loss probe, FIN), nothing is being recovered
+    /// and every queued byte has been sent, none can.
+    #[inline]
+    fn asks_to_send(&self) -> bool {
+        let asks =
+            Flags::ACK_NOW | Flags::PROBE | Flags::TLP_SEND | Flags::FIN_QUEUED | Flags::RECOVERY;
+        self.flags.intersects(asks)
+            || self.tx.len() > self.snd_nxt.bytes_after(self.data_start()) as usize
+    }
+
     /// What to send next; the segment's options are left in `options` (kept out of the
     /// returned plan so they are built in place, never copied)
     fn plan(
@@ -92,14 +117,8 @@ impl Connection {
             }
             _ => {}
         }
-        // The poll that ends every burst, answered before any option is built: no flag asks
-        // for a segment, no FIN waits, nothing is being recovered and every queued byte has
-        // been sent, so none of the cases below can apply.
-        let asks =
-            Flags::ACK_NOW | Flags::PROBE | Flags::TLP_SEND | Flags::FIN_QUEUED | Flags::RECOVERY;
-        if !self.flags.intersects(asks)
-            && self.tx.len() <= self.snd_nxt.bytes_after(self.data_start()) as usize
-        {
+        // The poll that ends every burst, answered before any option is built.
+        if !self.asks_to_send() {
             return None;
         }
         if ts {
@@ -251,7 +270,7 @@ impl Connection {
                 flags,
                 seq: self.snd_nxt,
                 len,
-                    hole: false,
+                hole: false,
             });
         }
         let fin_in_flight = self.flags.contains(Flags::FIN_SENT) && self.snd_max.gt(fin_pos);

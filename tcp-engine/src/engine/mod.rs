@@ -368,7 +368,7 @@ impl<'a> Engine<'a> {
             match sent.flatten() {
                 Some(t) => {
                     self.stats.segments_out += 1;
-                    self.after_change(slot);
+                    self.settle(slot, true);
                     return Some(t);
                 }
                 None => {
@@ -510,6 +510,13 @@ impl<'a> Engine<'a> {
 
     /// Bookkeeping after anything touched a connection: queues, TIME-WAIT, freeing, timers
     fn after_change(&mut self, slot: u32) {
+        self.settle(slot, false);
+    }
+
+    /// [`Engine::after_change`]; `sent` says `slot` has just written a segment from the head
+    /// of the transmit list, which it leaves as soon as it has nothing more to send (so the
+    /// poll that ends a burst costs nothing)
+    fn settle(&mut self, slot: u32, sent: bool) {
         // The common case, decided with one look at the slot: an open connection that is
         // neither half-open nor closing down only needs its deadline and the dirty list.
         let settled = self.slots.get(slot as usize).and_then(|s| {
@@ -519,11 +526,20 @@ impl<'a> Engine<'a> {
                     conn.state(),
                     State::Closed | State::Listen | State::TimeWait
                 );
-            (!busy).then(|| conn.poll_at())
+            (!busy).then(|| (conn.poll_at(), s.in_dirty))
         });
-        if let Some(at) = settled {
+        if let Some((at, listed)) = settled {
             self.deadlines.set(slot, at.map(Instant::total_micros));
-            self.push_dirty(slot);
+            // One with nothing to send stays off the transmit list: `poll_transmit` would
+            // only find that out, at the price of a planning pass. (A listed one that did
+            // not just send stays listed: the check would cost more than the poll saves.)
+            if sent {
+                if self.dirty_head == slot && !self.wants_to_transmit(slot) {
+                    self.pop_dirty();
+                }
+            } else if !listed && self.wants_to_transmit(slot) {
+                self.push_dirty(slot);
+            }
             return;
         }
         self.promote(slot);
@@ -531,6 +547,14 @@ impl<'a> Engine<'a> {
         if !self.reap(slot) {
             self.push_dirty(slot);
         }
+    }
+
+    /// Whether the connection in `slot` may have a segment to send
+    fn wants_to_transmit(&self, slot: u32) -> bool {
+        self.slots
+            .get(slot as usize)
+            .and_then(|s| s.conn.as_ref())
+            .is_some_and(Connection::wants_to_transmit)
     }
 
     /// A passive connection that completed its handshake moves to the accept queue
