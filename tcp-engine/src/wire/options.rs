@@ -218,22 +218,58 @@ impl TcpOptions {
         }
     }
 
-    /// [`TcpOptions::parse`] for any layout: every option in turn
+    /// [`TcpOptions::parse`] for any layout: every option in turn, read straight from the
+    /// bytes (the same rules as [`TcpOptionIter`], without building each [`TcpOption`])
     pub(crate) fn parse_general(bytes: &[u8]) -> Result<Self, ParseError> {
         let mut opts = Self::NONE;
-        for option in TcpOptionIter::new(bytes) {
-            match option? {
-                TcpOption::MaxSegmentSize(m) => opts.mss = Some(m),
-                TcpOption::WindowScale(s) => opts.window_scale = Some(s),
-                TcpOption::SackPermitted => opts.sack_permitted = true,
-                TcpOption::Timestamps { tsval, tsecr } => opts.timestamps = Some((tsval, tsecr)),
-                TcpOption::Sack(blocks) => {
+        let mut rest = bytes;
+        while let Some((&k, after_kind)) = rest.split_first() {
+            match k {
+                kind::EOL => break, // the rest is padding (MUST-69)
+                kind::NOP => {
+                    rest = after_kind;
+                    continue;
+                }
+                _ => {}
+            }
+            let len = usize::from(*after_kind.first().ok_or(ParseError::BadOptionLength)?);
+            if len < 2 || len > rest.len() {
+                return Err(ParseError::BadOptionLength);
+            }
+            let data = &rest[2..len];
+            rest = &rest[len..];
+            match (k, data) {
+                (kind::MSS, &[a, b]) => opts.mss = Some(u16::from_be_bytes([a, b])),
+                (kind::WINDOW_SCALE, &[shift]) => opts.window_scale = Some(shift),
+                (kind::SACK_PERMITTED, &[]) => opts.sack_permitted = true,
+                (kind::TIMESTAMPS, &[a, b, c, d, e, f, g, h]) => {
+                    opts.timestamps = Some((
+                        u32::from_be_bytes([a, b, c, d]),
+                        u32::from_be_bytes([e, f, g, h]),
+                    ));
+                }
+                (kind::SACK, _)
+                    if !data.is_empty()
+                        && data.len() % 8 == 0
+                        && data.len() <= 8 * MAX_SACK_BLOCKS =>
+                {
                     opts.sack_len = 0;
-                    for b in blocks.into_iter().flatten() {
-                        opts.push_sack(b);
+                    for b in data.chunks_exact(8) {
+                        opts.push_sack(SackBlock {
+                            left: SeqNumber(be_u32(&b[0..4])),
+                            right: SeqNumber(be_u32(&b[4..8])),
+                        });
                     }
                 }
-                TcpOption::EndOfList | TcpOption::NoOperation | TcpOption::Unknown { .. } => {}
+                (
+                    kind::MSS
+                    | kind::WINDOW_SCALE
+                    | kind::SACK_PERMITTED
+                    | kind::TIMESTAMPS
+                    | kind::SACK,
+                    _,
+                ) => return Err(ParseError::BadOptionValue),
+                _ => {} // unknown: skipped by its length (MUST-68)
             }
         }
         Ok(opts)

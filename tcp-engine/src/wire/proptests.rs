@@ -114,6 +114,66 @@ fn option_bytes() -> impl Strategy<Value = std::vec::Vec<u8>> {
     ]
 }
 
+/// Option bytes built from plausible pieces: every known kind well and badly formed, NOP,
+/// EOL, unknown kinds and bad lengths, in any order
+fn option_pieces() -> impl Strategy<Value = std::vec::Vec<u8>> {
+    let piece = prop_oneof![
+        Just(std::vec![1u8]),
+        Just(std::vec![0u8]),
+        any::<u16>().prop_map(|m| std::vec![2, 4, (m >> 8) as u8, m as u8]),
+        any::<u8>().prop_map(|s| std::vec![3, 3, s]),
+        Just(std::vec![4u8, 2]),
+        any::<[u8; 8]>().prop_map(|t| [&[8u8, 10][..], &t].concat()),
+        (1usize..=5, any::<[u8; 40]>()).prop_map(|(n, b)| [
+            &[5u8, 2 + 8 * n as u8][..],
+            &b[..8 * n]
+        ]
+        .concat()),
+        (0u8..=12, any::<u8>()).prop_map(|(len, k)| std::vec![k, len, 0, 0, 0, 0]),
+        (2u8..=6, any::<u8>()).prop_map(|(len, k)| [
+            &[k, len][..],
+            &[9u8; 4][..usize::from(len) - 2]
+        ]
+        .concat()),
+    ];
+    proptest::collection::vec(piece, 0..8).prop_map(|ps| {
+        let mut b = ps.concat();
+        b.truncate(40);
+        b
+    })
+}
+
+/// The general parser written over [`TcpOptionIter`]: the reference for the direct one
+fn parse_by_iter(bytes: &[u8]) -> Result<TcpOptions, super::ParseError> {
+    use super::{TcpOption, TcpOptionIter};
+    let mut opts = TcpOptions::NONE;
+    for option in TcpOptionIter::new(bytes) {
+        match option? {
+            TcpOption::MaxSegmentSize(m) => opts.mss = Some(m),
+            TcpOption::WindowScale(s) => opts.window_scale = Some(s),
+            TcpOption::SackPermitted => opts.sack_permitted = true,
+            TcpOption::Timestamps { tsval, tsecr } => opts.timestamps = Some((tsval, tsecr)),
+            TcpOption::Sack(blocks) => {
+                opts.sack_len = 0;
+                for b in blocks.into_iter().flatten() {
+                    opts.push_sack(b);
+                }
+            }
+            TcpOption::EndOfList | TcpOption::NoOperation | TcpOption::Unknown { .. } => {}
+        }
+    }
+    Ok(opts)
+}
+
+proptest! {
+    #[test]
+    fn general_parser_matches_the_option_iterator(
+        bytes in prop_oneof![option_pieces(), option_bytes()]
+    ) {
+        prop_assert_eq!(TcpOptions::parse_general(&bytes), parse_by_iter(&bytes));
+    }
+}
+
 proptest! {
     #[test]
     fn option_fast_path_matches_general_parser(bytes in option_bytes()) {
