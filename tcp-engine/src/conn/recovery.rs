@@ -81,10 +81,16 @@ impl Connection {
     }
 
     /// Feed a model-based controller what this ACK showed (nothing to do for the others)
+    #[inline]
     pub(super) fn sample_delivery(&mut self, now: Instant, acked: u32) {
-        if self.cc.bbr().is_none() {
-            return;
+        if self.cc.bbr().is_some() {
+            self.sample_delivery_bbr(now, acked);
         }
+    }
+
+    /// [`Connection::sample_delivery`] for BBR
+    #[inline(never)]
+    fn sample_delivery_bbr(&mut self, now: Instant, acked: u32) {
         let top = self.sacked.ranges().last().map_or(0, |(_, b)| b);
         let sample = AckSample {
             now,
@@ -229,10 +235,17 @@ impl Connection {
     ///
     /// With SACK: the first hole below the highest SACKed byte not yet resent (RFC 6675
     /// NextSeg rule 1). Without: the segment at SND.UNA, once per partial ACK (RFC 6582).
+    #[inline]
     pub(super) fn next_hole(&self) -> Option<(SeqNumber, u32)> {
         if !self.flags.contains(Flags::RECOVERY) {
-            return None;
+            return None; // the common case, decided inline
         }
+        self.next_hole_in_recovery()
+    }
+
+    /// [`Connection::next_hole`] in recovery
+    #[inline(never)]
+    fn next_hole_in_recovery(&self) -> Option<(SeqNumber, u32)> {
         let mss = self.eff_mss();
         if self.flags.contains(Flags::RESEND_FIRST) {
             let upto = self

@@ -142,7 +142,7 @@ pub fn pseudo_header(src: &IpAddr, dst: &IpAddr, len: u32) -> u16 {
 }
 
 /// The pseudo-header's sum as [`sum_native`] would give it, without building the header
-#[inline]
+#[inline(always)]
 fn pseudo_native(src: &IpAddr, dst: &IpAddr, len: u32) -> u64 {
     match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
@@ -153,15 +153,19 @@ fn pseudo_native(src: &IpAddr, dst: &IpAddr, len: u32) -> u64 {
                 + u64::from(u32::from_ne_bytes(d.octets()))
                 + u64::from(last)
         }
-        _ => {
-            let mut buf = [0u8; 40];
-            buf[0..16].copy_from_slice(&to_v6(src).octets());
-            buf[16..32].copy_from_slice(&to_v6(dst).octets());
-            buf[32..36].copy_from_slice(&len.to_be_bytes());
-            buf[39] = PROTOCOL_TCP;
-            sum_native(&buf)
-        }
+        _ => pseudo_native_v6(src, dst, len),
     }
+}
+
+/// [`pseudo_native`] for IPv6 (and mixed families), out of line
+#[inline(never)]
+fn pseudo_native_v6(src: &IpAddr, dst: &IpAddr, len: u32) -> u64 {
+    let mut buf = [0u8; 40];
+    buf[0..16].copy_from_slice(&to_v6(src).octets());
+    buf[16..32].copy_from_slice(&to_v6(dst).octets());
+    buf[32..36].copy_from_slice(&len.to_be_bytes());
+    buf[39] = PROTOCOL_TCP;
+    sum_native(&buf)
 }
 
 fn to_v6(a: &IpAddr) -> core::net::Ipv6Addr {

@@ -202,6 +202,7 @@ impl TcpOptions {
     };
 
     /// Parse the option bytes of a header
+    #[inline]
     pub fn parse(bytes: &[u8]) -> Result<Self, ParseError> {
         // Fast path: what nearly every segment of an established connection carries
         // (RFC 7323 Appendix A: NOP, NOP, timestamps), and no options at all.
@@ -220,6 +221,7 @@ impl TcpOptions {
 
     /// [`TcpOptions::parse`] for any layout: every option in turn, read straight from the
     /// bytes (the same rules as [`TcpOptionIter`], without building each [`TcpOption`])
+    #[inline(never)]
     pub(crate) fn parse_general(bytes: &[u8]) -> Result<Self, ParseError> {
         let mut opts = Self::NONE;
         let mut rest = bytes;
