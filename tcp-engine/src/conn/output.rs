@@ -57,13 +57,16 @@ impl Connection {
     }
 
     /// After the RST and SYN cases: whether any case of [`Connection::plan`] can apply. When
-    /// no flag asks for a segment (ACK, probe, loss probe, FIN), nothing is being recovered
-    /// and every queued byte has been sent, none can.
+    /// no flag asks for a segment (ACK, probe, loss probe), nothing is being recovered, every
+    /// queued byte has been sent and so has the FIN if one is queued (with nothing to go
+    /// back over after a timeout), none can.
     #[inline]
     fn asks_to_send(&self) -> bool {
-        let asks =
-            Flags::ACK_NOW | Flags::PROBE | Flags::TLP_SEND | Flags::FIN_QUEUED | Flags::RECOVERY;
+        let asks = Flags::ACK_NOW | Flags::PROBE | Flags::TLP_SEND | Flags::RECOVERY;
+        let fin_due = self.flags.contains(Flags::FIN_QUEUED)
+            && !(self.flags.contains(Flags::FIN_SENT) && self.snd_nxt == self.snd_max);
         self.flags.intersects(asks)
+            || fin_due
             || self.tx.len() > self.snd_nxt.bytes_after(self.data_start()) as usize
     }
 
@@ -117,10 +120,29 @@ impl Connection {
             }
             _ => {}
         }
-        // The poll that ends every burst, answered before any option is built.
+        // The poll that ends every burst, answered before any option is built. Debug builds
+        // (every test) check the answer against the full planning below.
         if !self.asks_to_send() {
+            debug_assert!(
+                self.plan_established(now, cfg, room, &mut { TcpOptions::NONE })
+                    .is_none(),
+                "asks_to_send() said nothing to send, but planning found a segment"
+            );
             return None;
         }
+        self.plan_established(now, cfg, room, options)
+    }
+
+    /// [`Connection::plan`] once the RST and SYN cases are ruled out
+    fn plan_established(
+        &self,
+        now: Instant,
+        cfg: &ConnConfig,
+        room: usize,
+        options: &mut TcpOptions,
+    ) -> Option<Plan> {
+        let ack_flag = TcpFlags::ACK;
+        let ts = self.flags.contains(Flags::TIMESTAMPS);
         if ts {
             options.timestamps = Some((self.ts_now(now), self.ts_recent));
         }

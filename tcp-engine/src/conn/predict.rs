@@ -286,6 +286,5 @@ mod tests {
             segment(&t, &a, t.conn.ts_recent, &data)
         };
         assert!(!t.conn.predicted(&with_data_out)); // something in flight
-        let _ = SeqNumber(0);
     }
 }
