@@ -187,20 +187,43 @@ pub const TRANSITIONS: &[(State, Trigger, State)] = &[
     (TimeWait, Abort, Closed),
 ];
 
+/// Number of triggers (the variants of [`Trigger`])
+const TRIGGERS: usize = 13;
+
+/// [`TRANSITIONS`] indexed by (from, trigger), built at compile time: a bit per state the
+/// table allows (bit `State as usize`), and the first listed of them (the answer of
+/// [`next_state`]), so a state change looks up one cell instead of scanning the table
+static OUTCOMES: [[(u16, u8); TRIGGERS]; State::ALL.len()] = outcomes();
+
+/// No state (in [`OUTCOMES`])
+const NO_STATE: u8 = u8::MAX;
+
+const fn outcomes() -> [[(u16, u8); TRIGGERS]; State::ALL.len()] {
+    let mut t = [[(0u16, NO_STATE); TRIGGERS]; State::ALL.len()];
+    let mut i = 0;
+    while i < TRANSITIONS.len() {
+        let (from, trigger, to) = TRANSITIONS[i];
+        let (bits, first) = t[from as usize][trigger as usize];
+        let first = if first == NO_STATE { to as u8 } else { first };
+        t[from as usize][trigger as usize] = (bits | 1 << to as u16, first);
+        i += 1;
+    }
+    t
+}
+
 /// The state `trigger` leads to from `from`, when the table allows a single one
 ///
 /// `(SYN-RECEIVED, RecvReset)` has two outcomes (back to LISTEN for a passive open, CLOSED for
 /// an active one); the first listed is returned and callers pick with [`next_state_to`].
 pub fn next_state(from: State, trigger: Trigger) -> Option<State> {
-    TRANSITIONS
-        .iter()
-        .find(|(f, t, _)| *f == from && *t == trigger)
-        .map(|&(_, _, to)| to)
+    let (_, first) = OUTCOMES[from as usize][trigger as usize];
+    State::ALL.get(usize::from(first)).copied()
 }
 
 /// `Some(to)` when `(from, trigger, to)` is in the table
 pub fn next_state_to(from: State, trigger: Trigger, to: State) -> Option<State> {
-    TRANSITIONS.contains(&(from, trigger, to)).then_some(to)
+    let (bits, _) = OUTCOMES[from as usize][trigger as usize];
+    (bits & (1 << to as u16) != 0).then_some(to)
 }
 
 /// Whether `from → to` is an edge of the table, whatever the trigger
@@ -240,6 +263,46 @@ mod tests {
         assert_eq!(next_state_to(SynReceived, RecvReset, Listen), Some(Listen));
         assert!(!is_legal(Established, TimeWait));
         assert!(!is_legal(Closed, Established));
+    }
+
+    /// Every trigger, in declaration order
+    const ALL_TRIGGERS: [Trigger; TRIGGERS] = [
+        PassiveOpen,
+        ActiveOpen,
+        RecvSyn,
+        RecvSynAck,
+        RecvAckOfSyn,
+        Close,
+        RecvFin,
+        RecvAckOfFin,
+        RecvFinAckOfFin,
+        RecvReset,
+        Abort,
+        Timeout,
+        TimerExpired,
+    ];
+
+    #[test]
+    fn lookup_tables_equal_the_transition_list() {
+        for (i, s) in State::ALL.iter().enumerate() {
+            assert_eq!(*s as usize, i);
+        }
+        for (i, t) in ALL_TRIGGERS.iter().enumerate() {
+            assert_eq!(*t as usize, i);
+        }
+        for from in State::ALL {
+            for trigger in ALL_TRIGGERS {
+                let first = TRANSITIONS
+                    .iter()
+                    .find(|(f, t, _)| *f == from && *t == trigger)
+                    .map(|&(_, _, to)| to);
+                assert_eq!(next_state(from, trigger), first, "{from} {trigger:?}");
+                for to in State::ALL {
+                    let listed = TRANSITIONS.contains(&(from, trigger, to));
+                    assert_eq!(next_state_to(from, trigger, to), listed.then_some(to));
+                }
+            }
+        }
     }
 
     #[test]

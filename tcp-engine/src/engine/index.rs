@@ -130,9 +130,11 @@ impl<'a> Index<'a> {
                 break;
             };
             let home = self.home(hash_of(e));
-            // Move e into the hole if its home is not cyclically in (hole, j].
-            let dist_home = (j + n - home) % n;
-            let dist_hole = (j + n - hole) % n;
+            // Move e into the hole if its home is not cyclically in (hole, j]. (Cyclic
+            // distances of indices below `n`: one conditional subtraction, no division.)
+            let cyclic = |d: usize| if d >= n { d - n } else { d };
+            let dist_home = cyclic(j + n - home);
+            let dist_hole = cyclic(j + n - hole);
             if dist_home >= dist_hole {
                 self.table[hole] = self.table[j];
                 hole = j;

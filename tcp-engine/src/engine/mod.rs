@@ -614,11 +614,10 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn free_slot(&mut self, slot: u32) {
-        let Some(s) = self.slots.get_mut(slot as usize) else {
-            return;
-        };
-        let Some(conn) = s.conn.take() else { return };
+    /// Free a slot; returns the index hash of the connection it held
+    fn free_slot(&mut self, slot: u32) -> Option<u64> {
+        let s = self.slots.get_mut(slot as usize)?;
+        let conn = s.conn.take()?;
         if let Owner::HalfOpen(l) = s.owner {
             if let Some(listener) = self
                 .listeners
@@ -636,6 +635,7 @@ impl<'a> Engine<'a> {
         let hash = self.keys.index_hash(conn.tuple());
         self.index_remove(hash, Entry::Conn(slot));
         self.deadlines.set(slot, None);
+        Some(hash)
     }
 
     fn index_remove(&mut self, hash: u64, entry: Entry) {
@@ -672,12 +672,13 @@ impl<'a> Engine<'a> {
             self.stats.time_wait_evicted += 1;
             self.end_time_wait(old);
         }
-        self.free_slot(slot);
+        let freed = self.free_slot(slot);
         if let Some(i) = self
             .time_wait
             .push(&tuple, snd_nxt, rcv_nxt, window, expiry, handle)
         {
-            let hash = self.keys.index_hash(&tuple);
+            // The same tuple, so the same hash as the slot's index entry had.
+            let hash = freed.unwrap_or_else(|| self.keys.index_hash(&tuple));
             let _ = self.index.insert(hash, Entry::TimeWait(i));
         } else {
             // No TIME-WAIT storage at all: the connection simply ends.

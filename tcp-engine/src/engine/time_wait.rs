@@ -151,7 +151,8 @@ impl<'a> TimeWaitTable<'a> {
         }
         let (local, v6) = pack(&t.local_addr);
         let (remote, _) = pack(&t.remote_addr);
-        let i = (self.head + self.len) % cap;
+        let at = self.head + self.len; // both below `cap`: no division needed
+        let i = if at >= cap { at - cap } else { at };
         self.ring[i] = TimeWaitEntry {
             local,
             remote,
@@ -189,7 +190,10 @@ impl<'a> TimeWaitTable<'a> {
             self.live -= 1;
         }
         self.ring[self.head].bits &= !1;
-        self.head = (self.head + 1) % self.ring.len();
+        self.head += 1;
+        if self.head == self.ring.len() {
+            self.head = 0;
+        }
         self.len -= 1;
     }
 
