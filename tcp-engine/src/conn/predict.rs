@@ -74,9 +74,8 @@ impl Connection {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{ISS, PEER_ISS, T};
+    use super::super::tests::{ISS, T};
     use super::*;
-    use crate::seq::SeqNumber;
     use crate::wire::TcpOptions;
     use proptest::prelude::*;
     use std::format;
@@ -135,43 +134,15 @@ mod tests {
             delayed_ack: Some(core::time::Duration::from_millis(40)),
             ..ConnConfig::default()
         };
-        let tuple = crate::conn::FourTuple {
-            local_addr: core::net::Ipv4Addr::new(10, 0, 0, 1).into(),
-            remote_addr: core::net::Ipv4Addr::new(10, 0, 0, 2).into(),
-            local_port: 40000,
-            remote_port: 80,
-        };
-        let syn = TcpRepr {
-            src_port: 80,
-            dst_port: 40000,
-            flags: TcpFlags::SYN,
-            seq_number: PEER_ISS,
-            ack_number: SeqNumber(0),
-            window_len: 8192,
-            urgent_pointer: 0,
-            options: TcpOptions {
+        let mut t = T::passive_with(
+            cfg,
+            TcpOptions {
                 mss: Some(1000),
                 sack_permitted: true,
                 timestamps: Some((100, 0)),
                 ..TcpOptions::NONE
             },
-            payload: &[],
-        };
-        let mut events = Vec::new();
-        let conn = Connection::accept_syn(Instant::ZERO, tuple, ISS, &syn, 4096, &cfg, &mut |e| {
-            events.push(e)
-        })
-        .unwrap();
-        let mut t = T {
-            conn,
-            rx: std::vec![0; 4096],
-            tx: std::vec![0; 4096],
-            cfg,
-            now: Instant::ZERO,
-            events,
-            peer_nxt: PEER_ISS + 1u32,
-        };
-        t.drain_raw();
+        );
         let ack = TcpRepr {
             options: TcpOptions {
                 timestamps: Some((101, t.conn.ts_now(t.now))),

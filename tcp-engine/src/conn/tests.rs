@@ -75,7 +75,15 @@ impl T {
     }
 
     fn passive() -> Self {
-        let cfg = Self::cfg();
+        let options = crate::wire::TcpOptions {
+            mss: Some(1000),
+            ..crate::wire::TcpOptions::NONE
+        };
+        Self::passive_with(Self::cfg(), options)
+    }
+
+    /// SYN-RECEIVED through a passive open with `cfg`, the peer's SYN carrying `options`
+    pub(super) fn passive_with(cfg: ConnConfig, options: crate::wire::TcpOptions) -> Self {
         let mut events = Vec::new();
         let syn = TcpRepr {
             src_port: 80,
@@ -85,10 +93,7 @@ impl T {
             ack_number: SeqNumber(0),
             window_len: 8192,
             urgent_pointer: 0,
-            options: crate::wire::TcpOptions {
-                mss: Some(1000),
-                ..crate::wire::TcpOptions::NONE
-            },
+            options,
             payload: &[],
         };
         let conn =
