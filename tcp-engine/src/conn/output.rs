@@ -46,14 +46,21 @@ impl Connection {
     /// certainly writes none (the engine then leaves the connection off its transmit list)
     #[inline]
     pub fn wants_to_transmit(&self) -> bool {
-        if self.flags.contains(Flags::RST_NOW) && self.state != State::Closed {
-            return true;
-        }
-        match self.state {
-            State::Closed | State::Listen => false,
-            State::SynSent | State::SynReceived if self.snd_nxt == self.iss => true,
-            _ => self.asks_to_send(),
-        }
+        self.rst_due()
+            || (!matches!(self.state, State::Closed | State::Listen)
+                && (self.syn_due() || self.asks_to_send()))
+    }
+
+    /// A RST is waiting (an abort, or data arriving after close)
+    #[inline]
+    fn rst_due(&self) -> bool {
+        self.flags.contains(Flags::RST_NOW) && self.state != State::Closed
+    }
+
+    /// Our SYN (or SYN-ACK) is to be sent, first time or again
+    #[inline]
+    fn syn_due(&self) -> bool {
+        matches!(self.state, State::SynSent | State::SynReceived) && self.snd_nxt == self.iss
     }
 
     /// After the RST and SYN cases: whether any case of [`Connection::plan`] can apply. When
@@ -80,7 +87,7 @@ impl Connection {
         options: &mut TcpOptions,
     ) -> Option<Plan> {
         let ack_flag = TcpFlags::ACK;
-        if self.flags.contains(Flags::RST_NOW) && self.state != State::Closed {
+        if self.rst_due() {
             return Some(Plan {
                 flags: TcpFlags::RST | ack_flag,
                 seq: self.snd_max, // the highest sent: never below what the peer holds
@@ -91,7 +98,7 @@ impl Connection {
         let ts = self.flags.contains(Flags::TIMESTAMPS);
         match self.state {
             State::Closed | State::Listen => return None,
-            State::SynSent | State::SynReceived if self.snd_nxt == self.iss => {
+            _ if self.syn_due() => {
                 *options = TcpOptions {
                     layout: cfg.option_layout,
                     mss: Some(cfg.mss),

@@ -58,6 +58,12 @@ impl Engine<'_> {
     pub(super) fn settle(&mut self, slot: u32, sent: bool) {
         // The common case, decided with one look at the slot: an open connection that is
         // neither half-open nor closing down only needs its deadline and the dirty list.
+        //
+        // One with nothing to send stays off the transmit list: `poll_transmit` would only
+        // find that out, at the price of a planning pass. A listed one that did not just send
+        // stays listed (the check would cost more than the poll saves); one that just sent
+        // leaves the list once it wants nothing more.
+        let head = self.dirty_head;
         let settled = self.slots.get(slot as usize).and_then(|s| {
             let conn = s.conn.as_ref()?;
             let busy = matches!(s.owner, Owner::HalfOpen(_))
@@ -65,19 +71,21 @@ impl Engine<'_> {
                     conn.state(),
                     State::Closed | State::Listen | State::TimeWait
                 );
-            (!busy).then(|| (conn.poll_at(), s.in_dirty))
+            (!busy).then(|| {
+                let move_list = if sent {
+                    head == slot && !conn.wants_to_transmit()
+                } else {
+                    !s.in_dirty && conn.wants_to_transmit()
+                };
+                (conn.poll_at(), move_list)
+            })
         });
-        if let Some((at, listed)) = settled {
+        if let Some((at, move_list)) = settled {
             self.deadlines.set(slot, at.map(Instant::total_micros));
-            // One with nothing to send stays off the transmit list: `poll_transmit` would
-            // only find that out, at the price of a planning pass. (A listed one that did
-            // not just send stays listed: the check would cost more than the poll saves.)
-            if sent {
-                if self.dirty_head == slot && !self.wants_to_transmit(slot) {
-                    self.pop_dirty();
-                }
-            } else if !listed && self.wants_to_transmit(slot) {
-                self.push_dirty(slot);
+            match (move_list, sent) {
+                (true, true) => self.pop_dirty(),
+                (true, false) => self.push_dirty(slot),
+                (false, _) => {}
             }
             return;
         }
@@ -86,14 +94,6 @@ impl Engine<'_> {
         if !self.reap(slot) {
             self.push_dirty(slot);
         }
-    }
-
-    /// Whether the connection in `slot` may have a segment to send
-    fn wants_to_transmit(&self, slot: u32) -> bool {
-        self.slots
-            .get(slot as usize)
-            .and_then(|s| s.conn.as_ref())
-            .is_some_and(Connection::wants_to_transmit)
     }
 
     /// A passive connection that completed its handshake moves to the accept queue
